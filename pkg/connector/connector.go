@@ -1,0 +1,123 @@
+// Package connector maps a Mattermost server onto baton's access graph:
+// resource types, their syncers, and provisioning beside each syncer.
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/baton-mattermost/baton-mattermost/pkg/config"
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/cli"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Options are the sync choices taken from the configuration.
+type Options struct {
+	IncludeArchivedTeams bool
+	SyncPublicChannels   bool
+	SkipLastLogin        bool
+}
+
+// Connector is baton-mattermost's connector builder.
+type Connector struct {
+	client *mattermost.Client
+	opts   Options
+}
+
+var _ connectorbuilder.ConnectorBuilderV2 = (*Connector)(nil)
+
+// New builds the connector from the configuration. It makes no request:
+// Validate checks the server and the token before every task.
+func New(ctx context.Context, cfg *config.Mattermost, _ *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
+	client, err := mattermost.New(ctx, mattermost.Config{
+		BaseURL:           cfg.BaseURL,
+		Token:             cfg.APIToken,
+		UserAgent:         "baton-mattermost",
+		CABundlePath:      cfg.CABundle,
+		RequestsPerSecond: cfg.RequestsPerSecond,
+	})
+	if err != nil {
+		return nil, nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return NewWithClient(client, Options{
+		IncludeArchivedTeams: cfg.IncludeArchivedTeams,
+		SyncPublicChannels:   cfg.SyncPublicChannels,
+		SkipLastLogin:        cfg.SkipLastLogin,
+	}), nil, nil
+}
+
+// NewWithClient builds the connector around an existing client (tests).
+func NewWithClient(client *mattermost.Client, opts Options) *Connector {
+	return &Connector{client: client, opts: opts}
+}
+
+// Metadata describes the connector to C1.
+func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
+	return v2.ConnectorMetadata_builder{
+		DisplayName: "Mattermost",
+		Description: "Users, teams, channels and system roles of a Mattermost server, with provisioning",
+	}.Build(), nil
+}
+
+// Validate runs before every sync and provisioning task: the token must be
+// accepted and belong to a System Admin, or the sync would silently miss
+// private teams and memberships and look complete.
+func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, error) {
+	me, err := c.client.GetMe(ctx)
+	if err != nil {
+		return nil, explainValidationError(c.client.BaseURL(), err)
+	}
+	if !me.HasRole(mattermost.RoleSystemAdmin) {
+		return nil, status.Errorf(codes.PermissionDenied,
+			"the api-token belongs to %q, who is not a System Admin: baton-mattermost needs the token of a System Admin "+
+				"(permission manage_system), because without it Mattermost hides private teams, their memberships and "+
+				"users' e-mail and authentication data; use a System Admin's personal access token or a bot with the system_admin role",
+			me.Username)
+	}
+	return nil, nil
+}
+
+// explainValidationError turns the first call's failure into what to fix.
+func explainValidationError(baseURL string, err error) error {
+	var apiErr *mattermost.Error
+	if !errors.As(err, &apiErr) {
+		return status.Errorf(codes.Unknown, "checking the Mattermost server at %s: %v", baseURL, err)
+	}
+	switch {
+	case apiErr.StatusCode == http.StatusUnauthorized:
+		return status.Errorf(codes.Unauthenticated,
+			"the api-token was rejected by the Mattermost server at %s: it is wrong, revoked, or its owner is deactivated; "+
+				"create a new personal access token or bot token (%v)", baseURL, err)
+	case apiErr.StatusCode == http.StatusForbidden:
+		return status.Errorf(codes.PermissionDenied,
+			"the Mattermost server at %s refused the api-token's access to /api/v4/users/me: baton-mattermost needs a "+
+				"System Admin token (permission manage_system) (%v)", baseURL, err)
+	case apiErr.StatusCode == 0:
+		return status.Errorf(codes.Unavailable,
+			"cannot reach the Mattermost server at %s: check base-url, the network and, for internal certificates, "+
+				"ca-bundle (%v)", baseURL, err)
+	case apiErr.ContentType != "" || apiErr.StatusCode == http.StatusNotFound:
+		return status.Errorf(codes.FailedPrecondition,
+			"%s does not look like a Mattermost server: /api/v4/users/me answered HTTP %d with %q instead of Mattermost's JSON; "+
+				"set base-url to the server's root URL, the one you open in a browser (%v)",
+			baseURL, apiErr.StatusCode, apiErr.ContentType, err)
+	default:
+		return fmt.Errorf("checking the Mattermost server at %s: %w", baseURL, err)
+	}
+}
+
+// ResourceSyncers lists one syncer per resource type. It is also called on a
+// zero Connector to list capabilities, so it must not use the client.
+func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.ResourceSyncerV2 {
+	return []connectorbuilder.ResourceSyncerV2{
+		newUserSyncer(c.client),
+		newTeamSyncer(c.client, c.opts),
+	}
+}

@@ -1,0 +1,28 @@
+package connector
+
+import (
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+)
+
+// manageSystem is the permission a token needs: Mattermost grants it to System Admins.
+var manageSystem = &v2.CapabilityPermissions{Permissions: []*v2.CapabilityPermission{
+	v2.CapabilityPermission_builder{Permission: "manage_system"}.Build(),
+}}
+
+var (
+	userResourceType = v2.ResourceType_builder{
+		Id:          "user",
+		DisplayName: "User",
+		Description: "A Mattermost account: a person, a bot or a user of a remote (shared-channel) server",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_USER},
+		Annotations: annotationsFor(&v2.SkipEntitlementsAndGrants{}, manageSystem),
+	}.Build()
+
+	teamResourceType = v2.ResourceType_builder{
+		Id:          "team",
+		DisplayName: "Team",
+		Description: "A Mattermost team, with member and admin entitlements",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
+		Annotations: annotationsFor(manageSystem),
+	}.Build()
+)

@@ -1,0 +1,145 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
+	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+)
+
+// Entitlement slugs of teams and channels.
+const (
+	memberEntitlement = "member"
+	adminEntitlement  = "admin"
+)
+
+type teamSyncer struct {
+	client *mattermost.Client
+	opts   Options
+}
+
+func newTeamSyncer(client *mattermost.Client, opts Options) *teamSyncer {
+	return &teamSyncer{client: client, opts: opts}
+}
+
+func (s *teamSyncer) ResourceType(_ context.Context) *v2.ResourceType { return teamResourceType }
+
+// List returns the teams, without archived ones unless include-archived-teams is set.
+func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	page, err := pageNumber(attrs.PageToken)
+	if err != nil {
+		return nil, nil, err
+	}
+	teams, err := s.client.ListTeams(ctx, page)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*v2.Resource, 0, len(teams.Items))
+	for i := range teams.Items {
+		t := &teams.Items[i]
+		if t.IsArchived() && !s.opts.IncludeArchivedTeams {
+			continue
+		}
+		r, err := teamResource(t)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, r)
+	}
+	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(teams.NextPage)}, nil
+}
+
+func teamResource(t *mattermost.Team) (*v2.Resource, error) {
+	profile := map[string]interface{}{
+		"team_id":           t.ID,
+		"name":              t.Name,
+		"type":              teamTypeName(t.Type),
+		"allow_open_invite": t.AllowOpenInvite,
+		"group_constrained": t.IsGroupConstrained(),
+		"archived":          t.IsArchived(),
+	}
+	opts := []resource.ResourceOption{
+		resource.WithGroupTrait(),
+		resource.WithResourceProfile(profile),
+	}
+	if t.Description != "" {
+		opts = append(opts, resource.WithDescription(t.Description))
+	}
+	if t.CreateAt > 0 {
+		opts = append(opts, resource.WithResourceCreatedAt(msToTime(t.CreateAt)))
+	}
+	if t.IsArchived() {
+		opts = append(opts, resource.WithResourceStatus(v2.Status_RESOURCE_STATUS_DISABLED,
+			"archived "+msToTime(t.DeleteAt).Format(time.RFC3339)))
+	}
+	return resource.NewResource(t.DisplayName, teamResourceType, t.ID, opts...)
+}
+
+// teamTypeName spells Mattermost's one-letter team type.
+func teamTypeName(t string) string {
+	switch t {
+	case "O":
+		return "open"
+	case "I":
+		return "invite"
+	default:
+		return t
+	}
+}
+
+func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	name := r.GetDisplayName()
+	return []*v2.Entitlement{
+		entitlement.NewAssignmentEntitlement(r, memberEntitlement,
+			entitlement.WithGrantableTo(userResourceType),
+			entitlement.WithDisplayName(fmt.Sprintf("%s team member", name)),
+			entitlement.WithDescription(fmt.Sprintf("Member of the %s team", name)),
+		),
+		entitlement.NewPermissionEntitlement(r, adminEntitlement,
+			entitlement.WithGrantableTo(userResourceType),
+			entitlement.WithDisplayName(fmt.Sprintf("%s team admin", name)),
+			entitlement.WithDescription(fmt.Sprintf("Team Admin of the %s team (scheme_admin)", name)),
+		),
+	}, nil, nil
+}
+
+// Grants gives every active member `member`, and members with scheme_admin
+// also `admin`. Guests are members; their grant says so in its metadata.
+func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	page, err := pageNumber(attrs.PageToken)
+	if err != nil {
+		return nil, nil, err
+	}
+	members, err := s.client.ListTeamMembers(ctx, r.GetId().GetResource(), page)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*v2.Grant, 0, len(members.Items)+len(members.Items)/8)
+	for i := range members.Items {
+		m := &members.Items[i]
+		if m.DeleteAt > 0 {
+			continue
+		}
+		out = append(out, membershipGrants(r, m.UserID, m.SchemeGuest, m.SchemeAdmin)...)
+	}
+	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(members.NextPage)}, nil
+}
+
+// membershipGrants are the grants one team or channel membership gives.
+func membershipGrants(r *v2.Resource, userID string, guest, admin bool) []*v2.Grant {
+	principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build()
+	var opts []grant.GrantOption
+	if guest {
+		opts = append(opts, grant.WithGrantMetadata(map[string]interface{}{"guest": true}))
+	}
+	grants := []*v2.Grant{grant.NewGrant(r, memberEntitlement, principal, opts...)}
+	if admin {
+		grants = append(grants, grant.NewGrant(r, adminEntitlement, principal))
+	}
+	return grants
+}

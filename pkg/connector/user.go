@@ -1,0 +1,113 @@
+package connector
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+)
+
+type userSyncer struct {
+	client *mattermost.Client
+}
+
+func newUserSyncer(client *mattermost.Client) *userSyncer {
+	return &userSyncer{client: client}
+}
+
+func (s *userSyncer) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
+
+// List returns every account, deactivated ones as DISABLED, one page of 200 a call.
+func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	page, err := pageNumber(attrs.PageToken)
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := s.client.ListUsers(ctx, page)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*v2.Resource, 0, len(users.Items))
+	for i := range users.Items {
+		r, err := userResource(&users.Items[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, r)
+	}
+	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(users.NextPage)}, nil
+}
+
+func (s *userSyncer) Entitlements(_ context.Context, _ *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	return nil, nil, nil
+}
+
+func (s *userSyncer) Grants(_ context.Context, _ *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	return nil, nil, nil
+}
+
+// userDisplayName is the full name, else the nickname, else the username.
+func userDisplayName(u *mattermost.User) string {
+	if name := strings.TrimSpace(u.FirstName + " " + u.LastName); name != "" {
+		return name
+	}
+	if u.Nickname != "" {
+		return u.Nickname
+	}
+	return u.Username
+}
+
+func msToTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// userResource maps a Mattermost account onto a baton user.
+func userResource(u *mattermost.User) (*v2.Resource, error) {
+	profile := map[string]interface{}{
+		"user_id":      u.ID,
+		"username":     u.Username,
+		"first_name":   u.FirstName,
+		"last_name":    u.LastName,
+		"nickname":     u.Nickname,
+		"position":     u.Position,
+		"roles":        u.Roles,
+		"auth_service": u.AuthService,
+		"is_bot":       u.IsBot,
+		"is_guest":     u.HasRole(mattermost.RoleSystemGuest),
+		"mfa_active":   u.MFAActive,
+		"delete_at":    u.DeleteAt,
+	}
+	if u.RemoteID != "" {
+		profile["remote_id"] = u.RemoteID
+	}
+
+	accountType := v2.UserTrait_ACCOUNT_TYPE_HUMAN
+	if u.IsBot {
+		accountType = v2.UserTrait_ACCOUNT_TYPE_SERVICE
+	}
+	resourceStatus, traitStatus, statusDetail := v2.Status_RESOURCE_STATUS_ENABLED, v2.UserTrait_Status_STATUS_ENABLED, ""
+	if !u.IsActive() {
+		resourceStatus, traitStatus = v2.Status_RESOURCE_STATUS_DISABLED, v2.UserTrait_Status_STATUS_DISABLED
+		statusDetail = "deactivated " + msToTime(u.DeleteAt).Format(time.RFC3339)
+	}
+
+	traitOpts := []resource.UserTraitOption{
+		resource.WithEmail(u.Email, true),
+		resource.WithUserLogin(u.Username),
+		resource.WithAccountType(accountType),
+		resource.WithDetailedStatus(traitStatus, statusDetail), //nolint:staticcheck // keep the trait status consistent with the resource status
+		resource.WithMFAStatus(v2.UserTrait_MFAStatus_builder{MfaEnabled: u.MFAActive}.Build()),
+		resource.WithSSOStatus(v2.UserTrait_SSOStatus_builder{SsoEnabled: u.AuthService != ""}.Build()),
+		resource.WithStructuredName(v2.UserTrait_StructuredName_builder{GivenName: u.FirstName, FamilyName: u.LastName}.Build()),
+	}
+	opts := []resource.ResourceOption{
+		resource.WithUserTrait(traitOpts...),
+		resource.WithResourceStatus(resourceStatus, statusDetail),
+		resource.WithResourceProfile(profile),
+	}
+	if u.CreateAt > 0 {
+		opts = append(opts, resource.WithResourceCreatedAt(msToTime(u.CreateAt)))
+	}
+	return resource.NewResource(userDisplayName(u), userResourceType, u.ID, opts...)
+}

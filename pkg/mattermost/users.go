@@ -1,0 +1,76 @@
+package mattermost
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// User is the part of Mattermost's user object the connector reads.
+type User struct {
+	ID          string `json:"id"`
+	CreateAt    int64  `json:"create_at"`
+	UpdateAt    int64  `json:"update_at"`
+	DeleteAt    int64  `json:"delete_at"`
+	Username    string `json:"username"`
+	AuthService string `json:"auth_service"`
+	Email       string `json:"email"`
+	Nickname    string `json:"nickname"`
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
+	Position    string `json:"position"`
+	// Roles is the space-separated list of system roles, e.g. "system_admin system_user".
+	Roles     string `json:"roles"`
+	Locale    string `json:"locale"`
+	MFAActive bool   `json:"mfa_active"`
+	IsBot     bool   `json:"is_bot"`
+	// RemoteID is set for users of a remote server reached through shared channels.
+	RemoteID string `json:"remote_id"`
+}
+
+// System role names (server/public/model/role.go).
+const (
+	RoleSystemAdmin = "system_admin"
+	RoleSystemUser  = "system_user"
+	RoleSystemGuest = "system_guest"
+)
+
+// RoleList splits the space-separated roles field.
+func (u *User) RoleList() []string { return strings.Fields(u.Roles) }
+
+// HasRole reports whether the user holds the system role.
+func (u *User) HasRole(role string) bool {
+	for _, r := range u.RoleList() {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// IsActive reports whether the account is not deactivated.
+func (u *User) IsActive() bool { return u.DeleteAt == 0 }
+
+// GetMe returns the user the token belongs to.
+func (c *Client) GetMe(ctx context.Context) (*User, error) {
+	var u User
+	if err := c.do(ctx, http.MethodGet, "/users/me", nil, nil, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// GetUser returns one user by id, deactivated users included.
+func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
+	var u User
+	if err := c.do(ctx, http.MethodGet, "/users/"+pathEscape(userID), nil, nil, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// ListUsers returns one page of all users, ordered by username: deactivated
+// users, bots and remote users included.
+func (c *Client) ListUsers(ctx context.Context, page int) (Page[User], error) {
+	return listPage[User](ctx, c, "/users", nil, page)
+}
