@@ -1,0 +1,203 @@
+// Package mmfake is an in-memory fake of the Mattermost REST API v4 for unit
+// tests: the endpoints baton-mattermost reads, with Mattermost's paging,
+// ordering and error bodies. Integration tests use a real server instead.
+package mmfake
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+)
+
+// Token is the API token the fake accepts unless Server.Token is changed.
+const Token = "faketoken0000000000000000a"
+
+// Server is a fake Mattermost server. Lock Mu to change its data while it serves.
+type Server struct {
+	*httptest.Server
+	Mux *http.ServeMux
+
+	Mu          sync.Mutex
+	Token       string
+	MeID        string
+	Users       []mattermost.User
+	Teams       []mattermost.Team
+	TeamMembers map[string][]mattermost.TeamMember // by team id
+
+	// Intercept, when set, sees every request first; returning true means it answered.
+	Intercept func(w http.ResponseWriter, r *http.Request) bool
+
+	reqMu    sync.Mutex
+	requests []string
+}
+
+// New starts a fake server with one System Admin (id "admin", the token's owner).
+func New(t testing.TB) *Server {
+	s := &Server{
+		Mux:         http.NewServeMux(),
+		Token:       Token,
+		MeID:        "admin",
+		TeamMembers: map[string][]mattermost.TeamMember{},
+		Users: []mattermost.User{{ID: "admin", Username: "admin", Email: "admin@example.com",
+			Roles: "system_admin system_user", CreateAt: 1_600_000_000_000}},
+	}
+	s.Mux.HandleFunc("GET /api/v4/users/me", s.getMe)
+	s.Mux.HandleFunc("GET /api/v4/users", s.listUsers)
+	s.Mux.HandleFunc("GET /api/v4/users/{id}", s.getUser)
+	s.Mux.HandleFunc("GET /api/v4/teams", s.listTeams)
+	s.Mux.HandleFunc("GET /api/v4/teams/{id}", s.getTeam)
+	s.Mux.HandleFunc("GET /api/v4/teams/{id}/members", s.listTeamMembers)
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.reqMu.Lock()
+	s.requests = append(s.requests, r.Method+" "+r.URL.RequestURI())
+	s.reqMu.Unlock()
+	if s.Intercept != nil && s.Intercept(w, r) {
+		return
+	}
+	s.Mu.Lock()
+	token := s.Token
+	s.Mu.Unlock()
+	if r.Header.Get("Authorization") != "Bearer "+token {
+		WriteError(w, http.StatusUnauthorized, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
+		return
+	}
+	s.Mux.ServeHTTP(w, r)
+}
+
+// Requests returns every request received so far, as "METHOD /path?query".
+func (s *Server) Requests() []string {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// WriteJSON answers with a JSON body, as Mattermost does.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", "fakerequestid")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteError answers with Mattermost's AppError body.
+func WriteError(w http.ResponseWriter, code int, id, message string) {
+	WriteJSON(w, code, map[string]any{"id": id, "message": message, "detailed_error": "",
+		"request_id": "fakerequestid", "status_code": code})
+}
+
+// PageOf returns the page of items that Mattermost's page/per_page paging
+// gives for the request: per_page defaults to 60 and is clamped to 200.
+func PageOf[T any](r *http.Request, items []T) []T {
+	page, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || page < 0 {
+		page = 0
+	}
+	perPage, err := strconv.Atoi(r.URL.Query().Get("per_page"))
+	if err != nil || perPage < 0 {
+		perPage = 60
+	}
+	perPage = min(perPage, 200)
+	start := min(page*perPage, len(items))
+	end := min(start+perPage, len(items))
+	return slices.Clone(items[start:end])
+}
+
+func (s *Server) findUser(id string) (mattermost.User, bool) {
+	for _, u := range s.Users {
+		if u.ID == id {
+			return u, true
+		}
+	}
+	return mattermost.User{}, false
+}
+
+func (s *Server) getMe(w http.ResponseWriter, _ *http.Request) {
+	s.Mu.Lock()
+	u, ok := s.findUser(s.MeID)
+	s.Mu.Unlock()
+	if !ok {
+		WriteError(w, http.StatusUnauthorized, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
+		return
+	}
+	WriteJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	s.Mu.Lock()
+	u, ok := s.findUser(r.PathValue("id"))
+	s.Mu.Unlock()
+	if !ok {
+		WriteError(w, http.StatusNotFound, "app.user.missing_account.const", "Unable to find the user.")
+		return
+	}
+	WriteJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	s.Mu.Lock()
+	users := slices.Clone(s.Users)
+	s.Mu.Unlock()
+	slices.SortFunc(users, func(a, b mattermost.User) int { return strings.Compare(a.Username, b.Username) })
+	WriteJSON(w, http.StatusOK, PageOf(r, users))
+}
+
+func (s *Server) listTeams(w http.ResponseWriter, r *http.Request) {
+	s.Mu.Lock()
+	teams := slices.Clone(s.Teams)
+	s.Mu.Unlock()
+	slices.SortStableFunc(teams, func(a, b mattermost.Team) int { return strings.Compare(a.DisplayName, b.DisplayName) })
+	WriteJSON(w, http.StatusOK, PageOf(r, teams))
+}
+
+func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	for _, t := range s.Teams {
+		if t.ID == r.PathValue("id") {
+			WriteJSON(w, http.StatusOK, t)
+			return
+		}
+	}
+	WriteError(w, http.StatusNotFound, "app.team.get.find.app_error", "We couldn't find the existing team.")
+}
+
+// listTeamMembers serves active memberships only, ordered by user id, as Mattermost does.
+func (s *Server) listTeamMembers(w http.ResponseWriter, r *http.Request) {
+	s.Mu.Lock()
+	var members []mattermost.TeamMember
+	for _, m := range s.TeamMembers[r.PathValue("id")] {
+		if m.DeleteAt == 0 {
+			members = append(members, m)
+		}
+	}
+	s.Mu.Unlock()
+	slices.SortFunc(members, func(a, b mattermost.TeamMember) int { return strings.Compare(a.UserID, b.UserID) })
+	WriteJSON(w, http.StatusOK, PageOf(r, members))
+}
+
+// AddTeamMember records a membership with the scheme flags Mattermost sets.
+func (s *Server) AddTeamMember(teamID, userID string, admin, guest bool) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	roles := "team_user"
+	if guest {
+		roles = "team_guest"
+	}
+	if admin {
+		roles += " team_admin"
+	}
+	s.TeamMembers[teamID] = append(s.TeamMembers[teamID], mattermost.TeamMember{TeamID: teamID, UserID: userID,
+		Roles: roles, SchemeUser: !guest, SchemeGuest: guest, SchemeAdmin: admin})
+}
