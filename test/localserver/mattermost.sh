@@ -77,7 +77,7 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ping_ok() {
 	local status
 	status=$(
-		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 		printf 'GET /api/v4/system/ping HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
 		IFS= read -r -t 5 line <&3 || exit 1
 		echo "$line"

@@ -415,7 +415,7 @@ func (s *seeder) userID(ctx context.Context, username string) (string, error) {
 	return u.ID, nil
 }
 
-var bareValue = regexp.MustCompile(`^[A-Za-z0-9_./:@%+,=-]*$`)
+var bareValue = regexp.MustCompile(`^[A-Za-z0-9_./:@%+,=?-]*$`)
 
 // writeEnv writes KEY=VALUE lines (single-quoted only when needed), atomically, mode 0600.
 func writeEnv(path string, kv [][2]string) error {
