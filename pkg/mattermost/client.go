@@ -214,6 +214,10 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown s
 		return &Error{Method: method, Path: shown, Err: err}
 	}
 	resp, err := c.http.Do(req)
+	if resp != nil {
+		// uhttp has already read the body into memory; closing is for form's sake.
+		defer resp.Body.Close()
+	}
 	if resp == nil {
 		// No answer: connection refused or reset, TLS failure, timeout.
 		return &Error{Method: method, Path: shown, Err: unwrapURLError(err), transient: isTransientNetworkError(ctx, err)}
