@@ -178,6 +178,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if e == nil {
 			return nil
 		}
+		e.redact(c.token)
 		e.Attempts = attempt
 		if !e.transient || !retryable(method, e) || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
 			return e
