@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	cfg "github.com/baton-mattermost/baton-mattermost/pkg/config"
 	"github.com/baton-mattermost/baton-mattermost/pkg/connector"
@@ -14,6 +15,9 @@ import (
 var version = "dev"
 
 func main() {
+	if needsSupervisor(os.Args) {
+		os.Exit(supervise())
+	}
 	config.RunConnector(context.Background(), "baton-mattermost", version, cfg.Configuration, connector.New,
 		connectorrunner.WithDefaultCapabilitiesConnectorBuilderV2(&connector.Connector{}),
 	)
