@@ -44,7 +44,7 @@ func supervise() int {
 	if err != nil {
 		return int(codes.Internal)
 	}
-	cmd := exec.Command(exe, os.Args[1:]...) // #nosec G204 -- this very binary, with the operator's own arguments
+	cmd := exec.Command(exe, os.Args[1:]...) // #nosec G204 G702 -- this very binary, with the operator's own arguments
 	cmd.Env = append(os.Environ(), supervisedEnv+"=1")
 	watcher := &failureWatcher{out: os.Stderr}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, watcher
