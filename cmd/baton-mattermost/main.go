@@ -15,10 +15,11 @@ import (
 var version = "dev"
 
 func main() {
+	ctx := context.Background()
 	if needsSupervisor(os.Args) {
-		os.Exit(supervise())
+		os.Exit(supervise(ctx))
 	}
-	config.RunConnector(context.Background(), "baton-mattermost", version, cfg.Configuration, connector.New,
+	config.RunConnector(ctx, "baton-mattermost", version, cfg.Configuration, connector.New,
 		connectorrunner.WithDefaultCapabilitiesConnectorBuilderV2(&connector.Connector{}),
 	)
 }

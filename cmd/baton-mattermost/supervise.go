@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -39,12 +40,12 @@ func needsSupervisor(args []string) bool {
 }
 
 // supervise runs this program again with the same arguments and returns the exit code its run deserves.
-func supervise() int {
+func supervise(ctx context.Context) int {
 	exe, err := os.Executable()
 	if err != nil {
 		return int(codes.Internal)
 	}
-	cmd := exec.Command(exe, os.Args[1:]...) // #nosec G204 G702 -- this very binary, with the operator's own arguments
+	cmd := exec.CommandContext(ctx, exe, os.Args[1:]...) // #nosec G204 G702 -- this very binary, with the operator's own arguments
 	cmd.Env = append(os.Environ(), supervisedEnv+"=1")
 	watcher := &failureWatcher{out: os.Stderr}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, watcher
