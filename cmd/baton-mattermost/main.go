@@ -21,5 +21,10 @@ func main() {
 	}
 	config.RunConnector(ctx, "baton-mattermost", version, cfg.Configuration, connector.New,
 		connectorrunner.WithDefaultCapabilitiesConnectorBuilderV2(&connector.Connector{}),
+		// Sync several teams' member pages at once (the SDK's "auto": as many
+		// workers as CPUs, at most 4): a sync waits on the server far more than
+		// it computes, and one worker leaves the server idle while the SDK
+		// stores each page. --workers 1 syncs sequentially. See docs/benchmarks.md.
+		connectorrunner.WithWorkerCount(-1),
 	)
 }

@@ -119,18 +119,20 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.
 	if err != nil {
 		return nil, nil, err
 	}
+	target := grantTarget(r)
 	out := make([]*v2.Grant, 0, len(members.Items)+len(members.Items)/8)
 	for i := range members.Items {
 		m := &members.Items[i]
 		if m.DeleteAt > 0 {
 			continue
 		}
-		out = append(out, membershipGrants(r, m.UserID, m.SchemeGuest, m.SchemeAdmin)...)
+		out = append(out, membershipGrants(target, m.UserID, m.SchemeGuest, m.SchemeAdmin)...)
 	}
 	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(members.NextPage)}, nil
 }
 
 // membershipGrants are the grants one team or channel membership gives.
+// Call it with grantTarget(r): see there.
 func membershipGrants(r *v2.Resource, userID string, guest, admin bool) []*v2.Grant {
 	principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build()
 	var opts []grant.GrantOption
@@ -142,4 +144,15 @@ func membershipGrants(r *v2.Resource, userID string, guest, admin bool) []*v2.Gr
 		grants = append(grants, grant.NewGrant(r, adminEntitlement, principal))
 	}
 	return grants
+}
+
+// grantTarget is the resource as a grant names it: its id and parent only.
+// grant.NewGrant embeds the resource it is given in every grant, so the full
+// resource (profile, annotations) would be marshalled, sent to the SDK's
+// process and decoded there once per membership: hundreds of thousands of
+// times on a large server (and kept in every grant row by the sqlite store).
+// Readers find the resource by id in its own row: the pebble store and the
+// SDK's slim grant rows (dotc1z.WithC1FV2GrantsWriter) keep only these ids.
+func grantTarget(r *v2.Resource) *v2.Resource {
+	return v2.Resource_builder{Id: r.GetId(), ParentResourceId: r.GetParentResourceId()}.Build()
 }

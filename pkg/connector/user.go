@@ -12,10 +12,11 @@ import (
 
 type userSyncer struct {
 	client *mattermost.Client
+	pages  *nextPagePrefetch[mattermost.User]
 }
 
 func newUserSyncer(client *mattermost.Client) *userSyncer {
-	return &userSyncer{client: client}
+	return &userSyncer{client: client, pages: newNextPagePrefetch(client.ListUsers)}
 }
 
 func (s *userSyncer) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
@@ -26,7 +27,7 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := s.client.ListUsers(ctx, page)
+	users, err := s.pages.page(ctx, attrs.SyncID, page)
 	if err != nil {
 		return nil, nil, err
 	}

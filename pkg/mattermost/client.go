@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/conductorone/baton-sdk/pkg/uhttp"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/ratelimit"
 	"go.uber.org/zap"
 )
 
@@ -79,9 +81,16 @@ func (p RetryPolicy) delay(attempt int, e *Error) time.Duration {
 }
 
 // Client calls one Mattermost server's REST API v4.
+//
+// It sends requests with a plain *http.Client, not uhttp's BaseHttpClient:
+// that wrapper copies every 200 answer to a GET into an in-memory response
+// cache (even with Cache-Control: no-cache on the request), and a sync reads
+// each page once, so the cache only costs a copy of every page and memory.
+// Retries, errors and the rate cap are handled here anyway.
 type Client struct {
-	http    *uhttp.BaseHttpClient
-	baseURL *url.URL // server root, e.g. https://chat.example.com/mattermost
+	http    *http.Client
+	limiter ratelimit.Limiter // nil: no client-side cap
+	baseURL *url.URL          // server root, e.g. https://chat.example.com/mattermost
 	token   string
 	retry   RetryPolicy
 }
@@ -118,15 +127,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	hc.CheckRedirect = sameOriginRedirects(base)
 
-	var wrapperOpts []uhttp.WrapperOption
+	c := &Client{http: hc, baseURL: base, token: token, retry: cfg.Retry.withDefaults()}
 	if cfg.RequestsPerSecond > 0 {
-		wrapperOpts = append(wrapperOpts, uhttp.WithRateLimiter(cfg.RequestsPerSecond, time.Second))
+		c.limiter = ratelimit.New(cfg.RequestsPerSecond, ratelimit.Per(time.Second))
 	}
-	bhc, err := uhttp.NewBaseHttpClientWithContext(ctx, hc, wrapperOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("mattermost: creating HTTP client: %w", err)
-	}
-	return &Client{http: bhc, baseURL: base, token: token, retry: cfg.Retry.withDefaults()}, nil
+	return c, nil
 }
 
 // BaseURL returns the normalised server URL (never holds credentials).
@@ -206,24 +211,33 @@ func retryable(method string, e *Error) bool {
 }
 
 func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown string, in, out any) *Error {
-	opts := []uhttp.RequestOption{uhttp.WithBearerToken(c.token), uhttp.WithAcceptJSONHeader(), uhttp.WithNoCache()}
+	var reqBody io.Reader
 	if in != nil {
-		opts = append(opts, uhttp.WithJSONBody(in))
+		b, err := json.Marshal(in)
+		if err != nil {
+			return &Error{Method: method, Path: shown, Err: err}
+		}
+		reqBody = bytes.NewReader(b)
 	}
-	req, err := c.http.NewRequest(ctx, method, u, opts...)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
 	if err != nil {
 		return &Error{Method: method, Path: shown, Err: err}
 	}
-	resp, err := c.http.Do(req)
-	if resp != nil {
-		// uhttp has already read the body into memory; closing is for form's sake.
-		defer resp.Body.Close()
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
-	if resp == nil {
+	if c.limiter != nil {
+		c.limiter.Take()
+	}
+	resp, err := c.http.Do(req) // #nosec G704 -- the configured server only; redirects are checked by sameOriginRedirects
+	if err != nil {
 		// No answer: connection refused or reset, TLS failure, timeout.
 		return &Error{Method: method, Path: shown, Err: unwrapURLError(err), transient: isTransientNetworkError(ctx, err)}
 	}
-	body := bufferedBody(resp)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newHTTPError(method, shown, resp, body)
 	}
@@ -244,16 +258,6 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown s
 			RequestID: resp.Header.Get("X-Request-Id"), transient: true}
 	}
 	return nil
-}
-
-// bufferedBody returns the body uhttp already read into memory.
-func bufferedBody(resp *http.Response) []byte {
-	if resp.Body == nil {
-		return nil
-	}
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	return buf.Bytes()
 }
 
 func jsonUnmarshal(body []byte, out any) error {

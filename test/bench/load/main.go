@@ -17,6 +17,7 @@ package main
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -50,6 +51,7 @@ func main() {
 	flag.Float64Var(&p.membershipsPerUser, "memberships-per-user", 4, "average number of teams per user")
 	flag.Float64Var(&p.deactivated, "deactivated", 0.02, "fraction of users that are deactivated")
 	flag.Uint64Var(&p.seed, "seed", 1, "random seed")
+	summary := flag.String("summary", "", "also write what was generated, as JSON, to this file")
 	flag.Parse()
 	if p.teams <= 0 {
 		p.teams = max(1, p.users/100)
@@ -64,12 +66,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
+	st.Users, st.Teams = p.users, p.teams
 	fmt.Fprintf(os.Stderr, "load: %d users (%d deactivated), %d teams (largest %d members, smallest %d), %d memberships (%d team admins)\n",
-		p.users, st.deactivated, p.teams, st.largest, st.smallest, st.memberships, st.admins)
+		st.Users, st.Deactivated, st.Teams, st.Largest, st.Smallest, st.Memberships, st.Admins)
+	if *summary != "" {
+		b, _ := json.Marshal(st)
+		if err := os.WriteFile(*summary, append(b, '\n'), 0o644); err != nil { //nolint:gosec // not a secret
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+	}
 }
 
+// stats describes the generated data, for the benchmark to check what the server serves.
 type stats struct {
-	deactivated, memberships, admins, largest, smallest int
+	Users       int `json:"users"`
+	Deactivated int `json:"deactivated"`
+	Teams       int `json:"teams"`
+	Memberships int `json:"memberships"`
+	Admins      int `json:"team_admins"`
+	// LargestTeamID is the first team, the largest: Largest members, of which
+	// LargestDeactivated are deactivated users.
+	LargestTeamID      string `json:"largest_team_id"`
+	Largest            int    `json:"largest"`
+	LargestDeactivated int    `json:"largest_deactivated"`
+	Smallest           int    `json:"smallest"`
+	// SampleUsername is a loaded, active user who can log in with Password.
+	SampleUsername string `json:"sample_username"`
 }
 
 // idAlphabet is Mattermost's id alphabet (model.NewId: base32, 26 characters, [a-z0-9]).
@@ -158,6 +181,7 @@ func write(w *bufio.Writer, p params) stats {
 	fmt.Fprintf(w, "DELETE FROM users WHERE email LIKE '%%@%sexample.com';\n", namePrefix)
 
 	userIDs := make([]string, p.users)
+	active := make([]bool, p.users)
 	fmt.Fprintf(w, "COPY users (%s) FROM STDIN;\n", usersColumns)
 	for i := range p.users {
 		id := newID(p.seed, "user", i)
@@ -170,7 +194,7 @@ func write(w *bufio.Writer, p params) stats {
 		if rng.Float64() < p.deactivated {
 			deleteAt = createAt + 1 + rng.Int64N(epoch+fiveYears-createAt)
 			updateAt = deleteAt
-			st.deactivated++
+			st.Deactivated++
 		}
 		nickname, position := "", ""
 		if rng.IntN(10) == 0 {
@@ -178,6 +202,10 @@ func write(w *bufio.Writer, p params) stats {
 		}
 		if rng.IntN(3) == 0 {
 			position = positions[rng.IntN(len(positions))]
+		}
+		active[i] = deleteAt == 0
+		if active[i] && st.SampleUsername == "" {
+			st.SampleUsername = username
 		}
 		lastLogin := int64(0)
 		if deleteAt == 0 && rng.IntN(5) != 0 {
@@ -214,7 +242,8 @@ func write(w *bufio.Writer, p params) stats {
 		perm[i] = i
 	}
 	fmt.Fprintf(w, "COPY teammembers (%s) FROM STDIN;\n", teamMembersColumns)
-	st.smallest = p.users
+	st.Smallest = p.users
+	st.LargestTeamID = teamIDs[0]
 	for r, size := range sizes {
 		admins := max(1, size/100)
 		for k := range size {
@@ -223,13 +252,16 @@ func write(w *bufio.Writer, p params) stats {
 			admin := "f"
 			if k < admins {
 				admin = "t"
-				st.admins++
+				st.Admins++
+			}
+			if r == 0 && !active[perm[k]] {
+				st.LargestDeactivated++
 			}
 			fmt.Fprintf(w, "%s\t%s\t\t0\tt\t%s\tf\t%d\n", teamIDs[r], userIDs[perm[k]], admin, epoch+rng.Int64N(fiveYears))
 		}
-		st.memberships += size
-		st.largest = max(st.largest, size)
-		st.smallest = min(st.smallest, size)
+		st.Memberships += size
+		st.Largest = max(st.Largest, size)
+		st.Smallest = min(st.Smallest, size)
 	}
 	fmt.Fprintln(w, `\.`)
 	fmt.Fprintln(w, "COMMIT;")

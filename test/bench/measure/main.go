@@ -6,7 +6,10 @@
 //	measure -o result.json -- ./baton-mattermost -f sync.c1z
 //
 // Every -interval it sums VmRSS over the tree (peak_rss_kb is the largest such
-// sum) and remembers each process's VmHWM (its own peak) and CPU time;
+// sum), and Pss from smaps_rollup (peak_pss_kb): the three processes run the
+// same executable, whose mapped pages VmRSS counts once per process and Pss
+// shares out between them, so peak_pss_kb is the memory the tree really
+// holds, peak_rss_kb an overstatement of it. It also remembers each process's VmHWM (its own peak) and CPU time;
 // sum_hwm_kb adds up those per-process peaks: an upper bound of the tree's
 // peak that no sampling gap can miss. New descendants are found by scanning
 // /proc for children of known processes.
@@ -33,6 +36,7 @@ type Result struct {
 	ExitCode  int     `json:"exit_code"`
 	Seconds   float64 `json:"seconds"`
 	PeakRSSKB int64   `json:"peak_rss_kb"`
+	PeakPSSKB int64   `json:"peak_pss_kb"`
 	SumHWMKB  int64   `json:"sum_hwm_kb"`
 	CPUSecs   float64 `json:"cpu_seconds"`
 	Processes int     `json:"processes"`
@@ -60,7 +64,8 @@ const clockTicks = 100
 
 func main() {
 	out := flag.String("o", "", "write the JSON result to this file (default: stderr)")
-	interval := flag.Duration("interval", 50*time.Millisecond, "sampling interval")
+	interval := flag.Duration("interval", 100*time.Millisecond, "sampling interval")
+	timeline := flag.String("timeline", "", "also write the tree's RSS and Pss once a second to this file (seconds, kB, kB)")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: measure [-o file] [-interval d] -- command [args...]")
@@ -76,6 +81,18 @@ func main() {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 
+	var tl *os.File
+	if *timeline != "" {
+		f, err := os.Create(*timeline)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "measure:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		tl = f
+	}
+	lastLine := time.Time{}
+
 	root := cmd.Process.Pid
 	tree := map[int]*proc{root: {}}
 	res := Result{Command: strings.Join(flag.Args(), " ")}
@@ -85,18 +102,24 @@ func main() {
 	lastScan := time.Time{}
 loop:
 	for {
-		// Look for new descendants now and then: they appear at start-up.
-		if time.Since(lastScan) > 4**interval {
+		// Look for new descendants: often while they start up, then now and
+		// then (a scan of /proc costs more than a sample).
+		scanEvery := 4 * *interval
+		if time.Since(start) > 5*time.Second {
+			scanEvery = 40 * *interval
+		}
+		if time.Since(lastScan) > scanEvery {
 			addDescendants(tree)
 			lastScan = time.Now()
 		}
-		var sum int64
+		var sum, pss int64
 		for pid, p := range tree {
 			rss, hwm, cpu, ok := readProc(pid)
 			if !ok {
 				continue
 			}
 			sum += rss
+			pss += readPss(pid)
 			p.hwmKB = max(p.hwmKB, hwm)
 			if p.args == "" {
 				p.args = cmdline(pid)
@@ -104,6 +127,11 @@ loop:
 			p.cpu = max(p.cpu, cpu)
 		}
 		res.PeakRSSKB = max(res.PeakRSSKB, sum)
+		res.PeakPSSKB = max(res.PeakPSSKB, pss)
+		if tl != nil && time.Since(lastLine) >= time.Second {
+			fmt.Fprintf(tl, "%.1f\t%d\t%d\n", time.Since(start).Seconds(), sum, pss)
+			lastLine = time.Now()
+		}
 		res.Samples++
 		select {
 		case waitErr = <-done:
@@ -225,4 +253,19 @@ func cmdline(pid int) string {
 		args[0] = filepath.Base(args[0])
 	}
 	return strings.Join(args, " ")
+}
+
+// readPss reads a process's proportional set size (kB).
+func readPss(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup") // #nosec G304 -- /proc
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
