@@ -23,9 +23,9 @@ type nextPagePrefetch[T any] struct {
 type pendingPage[T any] struct {
 	syncID string
 	page   int
-	done chan struct{}
-	res  mattermost.Page[T]
-	err  error
+	done   chan struct{}
+	res    mattermost.Page[T]
+	err    error
 }
 
 func newNextPagePrefetch[T any](fetch func(ctx context.Context, page int) (mattermost.Page[T], error)) *nextPagePrefetch[T] {

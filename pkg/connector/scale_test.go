@@ -31,7 +31,7 @@ func TestSyncRequestsEveryPageOnce(t *testing.T) {
 	fake := mmfake.New(t)
 	seedSmallOrg(fake)
 	addUsers(fake, 2*mattermost.PerPage+37) // 3 pages of users in all
-	for i := range mattermost.PerPage + 5 {  // 2 pages of members
+	for i := range mattermost.PerPage + 5 { // 2 pages of members
 		fake.AddTeamMember("t2", fmt.Sprintf("u%04d", i), false, false)
 	}
 	if _, err := synctest.Sync(t, newTestConnector(t, fake, Options{})); err != nil {
