@@ -98,7 +98,8 @@ func WriteError(w http.ResponseWriter, code int, id, message string) {
 }
 
 // PageOf returns the page of items that Mattermost's page/per_page paging
-// gives for the request: per_page defaults to 60 and is clamped to 200.
+// gives for the request: per_page defaults to 60 and is clamped to 200. Past
+// the end it is empty, never nil: Mattermost answers [], not null.
 func PageOf[T any](r *http.Request, items []T) []T {
 	page, err := strconv.Atoi(r.URL.Query().Get("page"))
 	if err != nil || page < 0 {
@@ -111,7 +112,7 @@ func PageOf[T any](r *http.Request, items []T) []T {
 	perPage = min(perPage, 200)
 	start := min(page*perPage, len(items))
 	end := min(start+perPage, len(items))
-	return slices.Clone(items[start:end])
+	return append(make([]T, 0, end-start), items[start:end]...)
 }
 
 func (s *Server) findUser(id string) (mattermost.User, bool) {

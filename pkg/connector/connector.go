@@ -5,7 +5,6 @@ package connector
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/config"
@@ -85,11 +84,15 @@ func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, erro
 }
 
 // explainValidationError turns the first call's failure into what to fix.
+// The gRPC code is the client's (see mattermost.Error.GRPCStatus) unless a
+// case below says otherwise; none is Unavailable, which the SDK would answer
+// by repeating Validate and all of the client's retries five more times.
 func explainValidationError(baseURL string, err error) error {
 	var apiErr *mattermost.Error
 	if !errors.As(err, &apiErr) {
 		return status.Errorf(codes.Unknown, "checking the Mattermost server at %s: %v", baseURL, err)
 	}
+	var redirect *mattermost.RedirectError
 	switch {
 	case apiErr.StatusCode == http.StatusUnauthorized:
 		return status.Errorf(codes.Unauthenticated,
@@ -99,17 +102,24 @@ func explainValidationError(baseURL string, err error) error {
 		return status.Errorf(codes.PermissionDenied,
 			"the Mattermost server at %s refused the api-token's access to /api/v4/users/me: baton-mattermost needs a "+
 				"System Admin token (permission manage_system) (%v)", baseURL, err)
+	case errors.As(err, &redirect):
+		return status.Errorf(codes.FailedPrecondition,
+			"the server at %s redirects elsewhere: set base-url to the address it redirects to (%v)", baseURL, err)
+	case mattermost.IsCertificateError(err):
+		return status.Errorf(codes.FailedPrecondition,
+			"the TLS certificate of the Mattermost server at %s is not trusted: if it is issued by an internal certificate "+
+				"authority, set ca-bundle to a PEM file holding that authority's certificate (verification cannot be switched off) (%v)",
+			baseURL, err)
 	case apiErr.StatusCode == 0:
-		return status.Errorf(codes.Unavailable,
-			"cannot reach the Mattermost server at %s: check base-url, the network and, for internal certificates, "+
-				"ca-bundle (%v)", baseURL, err)
-	case apiErr.ContentType != "" || apiErr.StatusCode == http.StatusNotFound:
+		return status.Errorf(status.Code(err),
+			"cannot reach the Mattermost server at %s: check base-url and the network (%v)", baseURL, err)
+	case apiErr.ContentType != "" || (apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusTooManyRequests && apiErr.ID == ""):
 		return status.Errorf(codes.FailedPrecondition,
 			"%s does not look like a Mattermost server: /api/v4/users/me answered HTTP %d with %q instead of Mattermost's JSON; "+
 				"set base-url to the server's root URL, the one you open in a browser (%v)",
 			baseURL, apiErr.StatusCode, apiErr.ContentType, err)
 	default:
-		return fmt.Errorf("checking the Mattermost server at %s: %w", baseURL, err)
+		return status.Errorf(status.Code(err), "checking the Mattermost server at %s: %v", baseURL, err)
 	}
 }
 
