@@ -40,6 +40,16 @@ type Server struct {
 
 // New starts a fake server with one System Admin (id "admin", the token's owner).
 func New(t testing.TB) *Server {
+	return start(t, httptest.NewServer)
+}
+
+// NewTLS starts the fake behind HTTPS with httptest's self-signed
+// certificate; s.Certificate() is the CA a client must trust.
+func NewTLS(t testing.TB) *Server {
+	return start(t, httptest.NewTLSServer)
+}
+
+func start(t testing.TB, newServer func(http.Handler) *httptest.Server) *Server {
 	s := &Server{
 		Mux:         http.NewServeMux(),
 		Token:       Token,
@@ -54,7 +64,7 @@ func New(t testing.TB) *Server {
 	s.Mux.HandleFunc("GET /api/v4/teams", s.listTeams)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}", s.getTeam)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/members", s.listTeamMembers)
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = newServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
 }
