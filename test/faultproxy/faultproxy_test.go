@@ -71,7 +71,9 @@ func TestEveryFaultIsVisibleToAClient(t *testing.T) {
 		{Unavailable, func(code int, body string, err error) bool { return code == 503 && strings.Contains(body, "nginx") }},
 		{GatewayTimeout, func(code int, body string, err error) bool { return code == 504 }},
 		{RateLimit, func(code int, body string, err error) bool { return code == 429 && body == "limit exceeded\n" }},
-		{HTMLPage, func(code int, body string, err error) bool { return code == 200 && strings.Contains(body, "<!DOCTYPE html>") }},
+		{HTMLPage, func(code int, body string, err error) bool {
+			return code == 200 && strings.Contains(body, "<!DOCTYPE html>")
+		}},
 		{Reset, func(code int, body string, err error) bool { return err != nil && code == 0 }},
 		{Truncate, func(code int, body string, err error) bool {
 			return code == 200 && errors.Is(err, io.ErrUnexpectedEOF) && strings.HasPrefix(body, `{"path"`)
