@@ -5,8 +5,12 @@ package synctest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
+	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -18,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/proto"
 )
 
 // Result is what a sync stored.
@@ -148,4 +153,71 @@ func Read(t testing.TB, path string) *Result {
 		}
 	}
 	return res
+}
+
+// Diff lists what differs between two syncs: resources, entitlements and
+// grants missing from one side or stored with different content, keyed by
+// their ids (resources by "type:id"). Empty means the same access graph.
+func Diff(want, got *Result) []string {
+	var diffs []string
+	diffs = append(diffs, diffByID("resource", want.Resources, got.Resources, func(r *v2.Resource) string {
+		return r.GetId().GetResourceType() + ":" + r.GetId().GetResource()
+	})...)
+	diffs = append(diffs, diffByID("entitlement", want.Entitlements, got.Entitlements, (*v2.Entitlement).GetId)...)
+	diffs = append(diffs, diffByID("grant", want.Grants, got.Grants, (*v2.Grant).GetId)...)
+	return diffs
+}
+
+func diffByID[T proto.Message](kind string, want, got []T, id func(T) string) []string {
+	index := func(items []T) (map[string]T, []string) {
+		m := make(map[string]T, len(items))
+		var dups []string
+		for _, it := range items {
+			k := id(it)
+			if _, ok := m[k]; ok {
+				dups = append(dups, fmt.Sprintf("%s %s stored twice", kind, k))
+			}
+			m[k] = it
+		}
+		return m, dups
+	}
+	w, diffs := index(want)
+	g, gotDups := index(got)
+	diffs = append(diffs, gotDups...)
+	for k, wv := range w {
+		gv, ok := g[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s %s missing", kind, k))
+		case !proto.Equal(wv, gv):
+			diffs = append(diffs, fmt.Sprintf("%s %s differs:\n  want %v\n  got  %v", kind, k, wv, gv))
+		}
+	}
+	for k := range g {
+		if _, ok := w[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s %s unexpected", kind, k))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs
+}
+
+// HasFinishedSync reports whether the c1z at path holds a finished sync,
+// i.e. whether it looks complete to whoever reads it. A missing file has none.
+func HasFinishedSync(t testing.TB, path string) bool {
+	t.Helper()
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	ctx := context.Background()
+	store, err := dotc1z.NewStore(ctx, path, dotc1z.WithReadOnly(true), dotc1z.WithTmpDir(t.TempDir()))
+	if err != nil {
+		t.Fatalf("dotc1z.NewStore(%s): %v", path, err)
+	}
+	defer store.Close(ctx)
+	latest, err := store.SyncMeta().LatestFinishedSyncOfAnyType(ctx)
+	if err != nil {
+		t.Fatalf("reading the syncs of %s: %v", path, err)
+	}
+	return latest != nil
 }

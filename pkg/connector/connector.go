@@ -113,6 +113,9 @@ func explainValidationError(baseURL string, err error) error {
 	case apiErr.StatusCode == 0:
 		return status.Errorf(status.Code(err),
 			"cannot reach the Mattermost server at %s: check base-url and the network (%v)", baseURL, err)
+	case status.Code(err) == codes.Aborted:
+		return status.Errorf(codes.Aborted,
+			"the Mattermost server at %s (or a proxy in front of it) kept failing; try again later (%v)", baseURL, err)
 	case apiErr.ContentType != "" || (apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusTooManyRequests && apiErr.ID == ""):
 		return status.Errorf(codes.FailedPrecondition,
 			"%s does not look like a Mattermost server: /api/v4/users/me answered HTTP %d with %q instead of Mattermost's JSON; "+

@@ -53,6 +53,9 @@ const (
 	// HTMLPage answers 200 with a web page, as a captive portal or a web
 	// server at the wrong URL does.
 	HTMLPage Fault = "200-html"
+	// NotFoundPage is a reverse proxy's 404 HTML page (a route missing in
+	// its configuration), which must not pass for Mattermost's own 404.
+	NotFoundPage Fault = "404-html"
 )
 
 // ServerErrors are the 5xx faults, for convenience.
@@ -226,8 +229,8 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	case InternalError:
 		writeBody(w, http.StatusInternalServerError, "application/json", nil,
 			`{"id":"app.internal_error","message":"We encountered an internal error.","detailed_error":"","request_id":"faultproxy","status_code":500}`)
-	case BadGateway, Unavailable, GatewayTimeout:
-		code := map[Fault]int{BadGateway: 502, Unavailable: 503, GatewayTimeout: 504}[f]
+	case BadGateway, Unavailable, GatewayTimeout, NotFoundPage:
+		code := map[Fault]int{BadGateway: 502, Unavailable: 503, GatewayTimeout: 504, NotFoundPage: 404}[f]
 		var h http.Header
 		if f == Unavailable {
 			h = http.Header{"Retry-After": {"1"}}

@@ -70,6 +70,7 @@ func TestEveryFaultIsVisibleToAClient(t *testing.T) {
 		{BadGateway, func(code int, body string, err error) bool { return code == 502 && strings.Contains(body, "<html>") }},
 		{Unavailable, func(code int, body string, err error) bool { return code == 503 && strings.Contains(body, "nginx") }},
 		{GatewayTimeout, func(code int, body string, err error) bool { return code == 504 }},
+		{NotFoundPage, func(code int, body string, err error) bool { return code == 404 && strings.Contains(body, "nginx") }},
 		{RateLimit, func(code int, body string, err error) bool { return code == 429 && body == "limit exceeded\n" }},
 		{HTMLPage, func(code int, body string, err error) bool {
 			return code == 200 && strings.Contains(body, "<!DOCTYPE html>")
