@@ -7,21 +7,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"github.com/conductorone/baton-sdk/pkg/connectorclient"
 	"github.com/conductorone/baton-sdk/pkg/dotc1z"
+	c1zv3 "github.com/conductorone/baton-sdk/pkg/dotc1z/format/v3"
 	sdksync "github.com/conductorone/baton-sdk/pkg/sync"
 	"github.com/conductorone/baton-sdk/pkg/types"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -220,4 +225,79 @@ func HasFinishedSync(t testing.TB, path string) bool {
 		t.Fatalf("reading the syncs of %s: %v", path, err)
 	}
 	return latest != nil
+}
+
+// Find lists the stored objects whose content (as protobuf JSON) contains s,
+// e.g. to prove that a secret appears nowhere in a c1z.
+func Find(res *Result, s string) []string {
+	var found []string
+	check := func(kind, id string, m proto.Message) {
+		b, err := protojson.Marshal(m)
+		if err != nil || strings.Contains(string(b), s) {
+			found = append(found, kind+" "+id)
+		}
+	}
+	for _, r := range res.Resources {
+		check("resource", r.GetId().GetResourceType()+":"+r.GetId().GetResource(), r)
+	}
+	for _, e := range res.Entitlements {
+		check("entitlement", e.GetId(), e)
+	}
+	for _, g := range res.Grants {
+		check("grant", g.GetId(), g)
+	}
+	return found
+}
+
+// Uncompressed returns the bytes a c1z holds: the file itself and, below
+// its compression, the SQLite database (v1, --storage-engine sqlite) or every
+// file of the Pebble checkpoint (v3, the default), keyed by a name for messages.
+func Uncompressed(t testing.TB, path string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out[path] = raw
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	format, err := dotc1z.ReadHeaderFormat(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	switch format {
+	case dotc1z.C1ZFormatV1:
+		dec, err := dotc1z.NewDecoder(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := io.ReadAll(dec)
+		if err != nil {
+			t.Fatalf("decompressing %s: %v", path, err)
+		}
+		out[path+" (sqlite)"] = db
+	case dotc1z.C1ZFormatV3:
+		dir := t.TempDir()
+		if _, _, err := c1zv3.ExtractEnvelopePayload(f, dir); err != nil {
+			t.Fatalf("extracting %s: %v", path, err)
+		}
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			out[path+" ("+strings.TrimPrefix(p, dir)+")"] = b
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("%s: unknown c1z format %v", path, format)
+	}
+	return out
 }
