@@ -34,7 +34,7 @@ type badInputCase struct {
 func runBadInput(t *testing.T, tc badInputCase) {
 	t.Helper()
 	path := c1zPath(t)
-	r := runBounded(t, 2*time.Minute, tc.env, "-f", path)
+	r := runFailing(t, 2*time.Minute, tc.env, "-f", path)
 	assertCleanFailure(t, r, tc.wantExit, tc.wantText...)
 	assertNotComplete(t, path)
 	if tc.secret != "" && (strings.Contains(r.Stderr, tc.secret) || strings.Contains(r.Stdout, tc.secret)) {
