@@ -17,6 +17,7 @@ import (
 
 	"github.com/conductorone/baton-sdk/pkg/uhttp"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/ratelimit"
 	"go.uber.org/zap"
 )
 
@@ -91,6 +92,7 @@ type Client struct {
 	baseURL *url.URL // server root, e.g. https://chat.example.com/mattermost
 	token   string
 	retry   RetryPolicy
+	limiter ratelimit.Limiter // nil: no client-side cap
 }
 
 // New checks the configuration and builds a client. It makes no request.
@@ -125,15 +127,19 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	hc.CheckRedirect = sameOriginRedirects(base)
 
-	var wrapperOpts []uhttp.WrapperOption
-	if cfg.RequestsPerSecond > 0 {
-		wrapperOpts = append(wrapperOpts, uhttp.WithRateLimiter(cfg.RequestsPerSecond, time.Second))
-	}
-	bhc, err := uhttp.NewBaseHttpClientWithContext(ctx, hc, wrapperOpts...)
+	bhc, err := uhttp.NewBaseHttpClientWithContext(ctx, hc)
 	if err != nil {
 		return nil, fmt.Errorf("mattermost: creating HTTP client: %w", err)
 	}
-	return &Client{http: bhc, baseURL: base, token: token, retry: cfg.Retry.withDefaults()}, nil
+	c := &Client{http: bhc, baseURL: base, token: token, retry: cfg.Retry.withDefaults()}
+	if cfg.RequestsPerSecond > 0 {
+		// Not uhttp.WithRateLimiter: its limiter keeps a slack of 10, so
+		// after an idle moment (the SDK storing a page) it lets up to 10
+		// requests through back to back, over the very limit this option
+		// exists to respect. Every try, retries included, takes a slot.
+		c.limiter = ratelimit.New(cfg.RequestsPerSecond, ratelimit.WithoutSlack)
+	}
+	return c, nil
 }
 
 // BaseURL returns the normalised server URL (never holds credentials).
@@ -229,6 +235,9 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown s
 	req, err := c.http.NewRequest(ctx, method, u, opts...)
 	if err != nil {
 		return &Error{Method: method, Path: shown, Err: err}
+	}
+	if c.limiter != nil {
+		c.limiter.Take()
 	}
 	resp, err := c.http.Do(req)
 	var redirect *RedirectError

@@ -485,3 +485,24 @@ func TestConcurrentCallsUnderFaults(t *testing.T) {
 		t.Fatal("no fault injected")
 	}
 }
+
+func TestRequestsPerSecondAllowsNoBurstAfterIdling(t *testing.T) {
+	fake := mmfake.New(t)
+	c := newClientWith(t, mattermost.Config{BaseURL: fake.URL, RequestsPerSecond: 20})
+	if _, err := c.GetMe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Idle for 10 intervals: a limiter with slack would now let the next
+	// requests through back to back, over the rate.
+	time.Sleep(500 * time.Millisecond)
+	start := time.Now()
+	for range 6 {
+		if _, err := c.GetMe(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A lower bound only: 6 requests at 20 per second take at least 5 intervals.
+	if elapsed := time.Since(start); elapsed < 225*time.Millisecond {
+		t.Fatalf("6 requests after idling took %v at requests-per-second 20: the limiter bursts", elapsed)
+	}
+}
