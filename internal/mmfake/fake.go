@@ -30,6 +30,11 @@ type Server struct {
 	Users       []mattermost.User
 	Teams       []mattermost.Team
 	TeamMembers map[string][]mattermost.TeamMember // by team id
+	// Channels and ChannelMembers (by channel id) back the channel endpoints (channels.go).
+	Channels       []mattermost.Channel
+	ChannelMembers map[string][]mattermost.ChannelMember
+	// MaxUsersPerTeam, when > 0, is TeamSettings.MaxUsersPerTeam (adds beyond it fail).
+	MaxUsersPerTeam int
 
 	// Intercept, when set, sees every request first; returning true means it answered.
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
@@ -41,10 +46,11 @@ type Server struct {
 // New starts a fake server with one System Admin (id "admin", the token's owner).
 func New(t testing.TB) *Server {
 	s := &Server{
-		Mux:         http.NewServeMux(),
-		Token:       Token,
-		MeID:        "admin",
-		TeamMembers: map[string][]mattermost.TeamMember{},
+		Mux:            http.NewServeMux(),
+		Token:          Token,
+		MeID:           "admin",
+		TeamMembers:    map[string][]mattermost.TeamMember{},
+		ChannelMembers: map[string][]mattermost.ChannelMember{},
 		Users: []mattermost.User{{ID: "admin", Username: "admin", Email: "admin@example.com",
 			Roles: "system_admin system_user", CreateAt: 1_600_000_000_000}},
 	}
@@ -54,6 +60,7 @@ func New(t testing.TB) *Server {
 	s.Mux.HandleFunc("GET /api/v4/teams", s.listTeams)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}", s.getTeam)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/members", s.listTeamMembers)
+	s.registerMembershipRoutes()
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -148,6 +155,13 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	users := slices.Clone(s.Users)
+	if ch := r.URL.Query().Get("in_channel"); ch != "" {
+		in := map[string]bool{}
+		for _, m := range s.ChannelMembers[ch] {
+			in[m.UserID] = true
+		}
+		users = slices.DeleteFunc(users, func(u mattermost.User) bool { return !in[u.ID] })
+	}
 	s.Mu.Unlock()
 	slices.SortFunc(users, func(a, b mattermost.User) int { return strings.Compare(a.Username, b.Username) })
 	WriteJSON(w, http.StatusOK, PageOf(r, users))

@@ -119,5 +119,6 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 	return []connectorbuilder.ResourceSyncerV2{
 		newUserSyncer(c.client),
 		newTeamSyncer(c.client, c.opts),
+		newChannelSyncer(c.client, c.opts),
 	}
 }

@@ -166,6 +166,16 @@ func sameOriginRedirects(base *url.URL) func(*http.Request, []*http.Request) err
 // do sends one API call, retrying transient failures within the retry policy,
 // and decodes a JSON answer into out (when out is not nil).
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.send(ctx, method, path, query, in, out, method != http.MethodPost)
+}
+
+// readByPost sends a POST that only reads (such as /channels/{id}/members/ids,
+// which takes its ids in the body), so it may be repeated like a GET.
+func (c *Client) readByPost(ctx context.Context, path string, in, out any) error {
+	return c.send(ctx, http.MethodPost, path, nil, in, out, true)
+}
+
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, in, out any, repeatable bool) error {
 	u := c.baseURL.JoinPath(apiPath, path)
 	u.RawQuery = query.Encode()
 	shown := u.Path
@@ -178,7 +188,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return nil
 		}
 		e.Attempts = attempt
-		if !e.transient || !retryable(method, e) || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
+		if !e.transient || !retryable(repeatable, e) || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
 			return e
 		}
 		wait := c.retry.delay(attempt, e)
@@ -193,14 +203,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 }
 
-// retryable says whether a transient failure may be retried for this method:
-// a 429 was not processed, so any call may be repeated; other failures may
-// have been applied, so only calls that are safe to repeat are.
-func retryable(method string, e *Error) bool {
-	if e.StatusCode == http.StatusTooManyRequests {
-		return true
-	}
-	return method != http.MethodPost
+// retryable says whether a transient failure may be retried: a 429 was not
+// processed, so any call may be repeated; other failures may have been
+// applied, so only calls that are safe to repeat are.
+func retryable(repeatable bool, e *Error) bool {
+	return e.StatusCode == http.StatusTooManyRequests || repeatable
 }
 
 func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown string, in, out any) *Error {
@@ -302,14 +309,8 @@ type Page[T any] struct {
 // shorter than PerPage is the last one, so no empty page is ever fetched
 // except after an exact multiple of PerPage.
 func listPage[T any](ctx context.Context, c *Client, path string, query url.Values, page int) (Page[T], error) {
-	q := url.Values{}
-	for k, v := range query {
-		q[k] = v
-	}
-	q.Set("page", strconv.Itoa(page))
-	q.Set("per_page", strconv.Itoa(PerPage))
-	var items []T
-	if err := c.do(ctx, http.MethodGet, path, q, nil, &items); err != nil {
+	items, err := getPage[T](ctx, c, path, query, page, PerPage)
+	if err != nil {
 		return Page[T]{}, err
 	}
 	p := Page[T]{Items: items}
@@ -317,4 +318,19 @@ func listPage[T any](ctx context.Context, c *Client, path string, query url.Valu
 		p.NextPage = page + 1
 	}
 	return p, nil
+}
+
+// getPage fetches the items [page*perPage, (page+1)*perPage) of a listing.
+func getPage[T any](ctx context.Context, c *Client, path string, query url.Values, page, perPage int) ([]T, error) {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("page", strconv.Itoa(page))
+	q.Set("per_page", strconv.Itoa(perPage))
+	var items []T
+	if err := c.do(ctx, http.MethodGet, path, q, nil, &items); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
