@@ -112,5 +112,5 @@ func (channelMemberships) explain(t *membershipTarget, user *mattermost.User, er
 		return refusal(codes.FailedPrecondition, "%s is a guest in %s and guests cannot be channel admins; promote the guest "+
 			"to a member first (System Console > Users > Promote to Member) (%v)", describeUser(user), t, err)
 	}
-	return fmt.Errorf("changing the membership of %s in %s: %w", describeUser(user), t, err)
+	return changeFailed(t, user, err)
 }

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -208,6 +209,16 @@ func (p *membershipProvisioner) checkGrant(ctx context.Context, t *membershipTar
 		return groupSyncedRefusal(t, "add the user to one of its linked groups")
 	}
 	return p.ops.checkGrant(ctx, t)
+}
+
+// changeFailed adds context to an API error that has no better explanation;
+// other errors (refusals) are returned as they are.
+func changeFailed(t *membershipTarget, user *mattermost.User, err error) error {
+	var apiErr *mattermost.Error
+	if !errors.As(err, &apiErr) {
+		return err
+	}
+	return fmt.Errorf("changing the membership of %s in %s: %w", describeUser(user), t, err)
 }
 
 func groupSyncedRefusal(t *membershipTarget, remedy string) error {

@@ -105,5 +105,5 @@ func (teamMemberships) explain(t *membershipTarget, user *mattermost.User, err e
 		return refusal(codes.FailedPrecondition, "%s is a guest in %s and guests cannot be team admins; promote the guest "+
 			"to a member first (System Console > Users > Promote to Member) (%v)", describeUser(user), t, err)
 	}
-	return fmt.Errorf("changing the membership of %s in %s: %w", describeUser(user), t, err)
+	return changeFailed(t, user, err)
 }
