@@ -19,11 +19,10 @@ func (s *Server) registerMembershipRoutes() {
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels", s.listTeamChannels(mattermost.ChannelTypeOpen))
 	s.Mux.HandleFunc("GET /api/v4/channels/{id}", s.getChannel)
 	s.Mux.HandleFunc("POST /api/v4/channels/{id}/members/ids", s.channelMembersByIDs)
-	s.Mux.HandleFunc("GET /api/v4/channels/{id}/members/{uid}", s.getChannelMember)
 	s.Mux.HandleFunc("POST /api/v4/channels/{id}/members", s.addChannelMember)
 	s.Mux.HandleFunc("DELETE /api/v4/channels/{id}/members/{uid}", s.removeChannelMember)
 	s.Mux.HandleFunc("PUT /api/v4/channels/{id}/members/{uid}/schemeRoles", s.channelSchemeRoles)
-	s.Mux.HandleFunc("GET /api/v4/teams/{id}/members/{uid}", s.getTeamMember)
+	s.Mux.HandleFunc("POST /api/v4/teams/{id}/members/ids", s.teamMembersByIDs)
 	s.Mux.HandleFunc("POST /api/v4/teams/{id}/members", s.addTeamMember)
 	s.Mux.HandleFunc("DELETE /api/v4/teams/{id}/members/{uid}", s.removeTeamMember)
 	s.Mux.HandleFunc("PUT /api/v4/teams/{id}/members/{uid}/schemeRoles", s.teamSchemeRoles)
@@ -175,16 +174,6 @@ func (s *Server) channelMembersByIDs(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) getChannelMember(w http.ResponseWriter, r *http.Request) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	if m := s.channelMember(r.PathValue("id"), r.PathValue("uid")); m != nil {
-		WriteJSON(w, http.StatusOK, m)
-		return
-	}
-	WriteError(w, http.StatusNotFound, mattermost.ErrChannelMemberMissing, "No channel member found for that user ID and channel ID.")
-}
-
 func (s *Server) addChannelMember(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		UserID string `json:"user_id"`
@@ -289,15 +278,22 @@ func (s *Server) channelSchemeRoles(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// getTeamMember answers with the row even after the user left, as Mattermost does.
-func (s *Server) getTeamMember(w http.ResponseWriter, r *http.Request) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	if m := s.teamMember(r.PathValue("id"), r.PathValue("uid")); m != nil {
-		WriteJSON(w, http.StatusOK, m)
+// teamMembersByIDs answers with the active memberships of the given users.
+func (s *Server) teamMembersByIDs(w http.ResponseWriter, r *http.Request) {
+	var ids []string
+	if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) == 0 {
+		WriteError(w, http.StatusBadRequest, "api.context.invalid_param.app_error", "Invalid user_ids parameter.")
 		return
 	}
-	WriteError(w, http.StatusNotFound, mattermost.ErrTeamMemberMissing, "Unable to find the team member.")
+	s.Mu.Lock()
+	out := []mattermost.TeamMember{}
+	for _, id := range ids {
+		if m := s.teamMember(r.PathValue("id"), id); m != nil && m.DeleteAt == 0 {
+			out = append(out, *m)
+		}
+	}
+	s.Mu.Unlock()
+	WriteJSON(w, http.StatusOK, out)
 }
 
 // addTeamMember adds (or re-activates) a membership, joins the team's
@@ -411,7 +407,7 @@ func (s *Server) teamSchemeRoles(w http.ResponseWriter, r *http.Request) {
 	m := s.teamMember(r.PathValue("id"), r.PathValue("uid"))
 	switch {
 	case m == nil || m.DeleteAt > 0:
-		WriteError(w, http.StatusNotFound, mattermost.ErrTeamMemberMissing, "Unable to find the team member.")
+		WriteError(w, http.StatusNotFound, "app.team.get_member.missing.app_error", "Unable to find the team member.")
 	case m.SchemeGuest || roles.SchemeGuest:
 		WriteError(w, http.StatusBadRequest, mattermost.ErrTeamRolesGuest, "Invalid or missing scheme roles: guests cannot be set.")
 	case !roles.SchemeUser:

@@ -117,17 +117,18 @@ func (c *Client) GetChannel(ctx context.Context, channelID string) (*Channel, er
 }
 
 // GetChannelMember returns a user's membership of a channel, or nil when the
-// user is not a member.
+// user is not a member (asked by id, which answers an empty list rather than a 404).
 func (c *Client) GetChannelMember(ctx context.Context, channelID, userID string) (*ChannelMember, error) {
-	var m ChannelMember
-	err := c.do(ctx, http.MethodGet, "/channels/"+pathEscape(channelID)+"/members/"+pathEscape(userID), nil, nil, &m)
-	if HasID(err, ErrChannelMemberMissing) {
-		return nil, nil
-	}
+	members, err := c.GetChannelMembersByIDs(ctx, channelID, []string{userID})
 	if err != nil {
 		return nil, err
 	}
-	return &m, nil
+	for i := range members {
+		if members[i].UserID == userID {
+			return &members[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // AddChannelMember adds a user to a channel; adding a member is a no-op.

@@ -68,7 +68,6 @@ func pathEscape(s string) string { return url.PathEscape(s) }
 
 // Error ids of the team membership endpoints (server/channels/app/team.go, server/channels/api4/team.go).
 const (
-	ErrTeamMemberMissing       = "app.team.get_member.missing.app_error"
 	ErrTeamMaxAccounts         = "app.team.join_user_to_team.max_accounts.app_error"
 	ErrTeamSaveMaxAccounts     = "app.team.join_user_to_team.save_member.max_accounts.app_error"
 	ErrTeamAllowedDomains      = "api.team.join_user_to_team.allowed_domains.app_error"
@@ -85,21 +84,21 @@ const (
 func (m *TeamMember) IsActive() bool { return m.DeleteAt == 0 }
 
 // GetTeamMember returns a user's current membership of a team, or nil when the
-// user is not a member. Mattermost answers with the old row of a user who left
-// (delete_at > 0): that is "not a member" too.
+// user is not a member. It asks POST /teams/{id}/members/ids, which answers
+// with active memberships only and with an empty list rather than a 404
+// (GET /teams/{id}/members/{user_id} would also return the old row of a user
+// who left, with delete_at set).
 func (c *Client) GetTeamMember(ctx context.Context, teamID, userID string) (*TeamMember, error) {
-	var m TeamMember
-	err := c.do(ctx, http.MethodGet, "/teams/"+pathEscape(teamID)+"/members/"+pathEscape(userID), nil, nil, &m)
-	if HasID(err, ErrTeamMemberMissing) {
-		return nil, nil
-	}
-	if err != nil {
+	var members []TeamMember
+	if err := c.readByPost(ctx, "/teams/"+pathEscape(teamID)+"/members/ids", []string{userID}, &members); err != nil {
 		return nil, err
 	}
-	if !m.IsActive() {
-		return nil, nil
+	for i := range members {
+		if m := &members[i]; m.UserID == userID && m.IsActive() {
+			return m, nil
+		}
 	}
-	return &m, nil
+	return nil, nil
 }
 
 // AddTeamMember adds a user to a team (and, as Mattermost does, to its default
