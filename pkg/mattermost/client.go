@@ -176,17 +176,19 @@ func (c *Client) readByPost(ctx context.Context, path string, in, out any) error
 }
 
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, in, out any, repeatable bool) error {
-	u := c.baseURL.JoinPath(apiPath, path)
+	u := *c.baseURL
+	u.Path = c.baseURL.Path + apiPath + path
 	u.RawQuery = query.Encode()
 	shown := u.Path
 	if u.RawQuery != "" {
 		shown += "?" + u.RawQuery
 	}
 	for attempt := 1; ; attempt++ {
-		e := c.attempt(ctx, method, u, shown, in, out)
+		e := c.attempt(ctx, method, &u, shown, in, out)
 		if e == nil {
 			return nil
 		}
+		e.redact(c.token)
 		e.Attempts = attempt
 		if !e.transient || !retryable(repeatable, e) || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
 			return e
@@ -220,6 +222,10 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown s
 		return &Error{Method: method, Path: shown, Err: err}
 	}
 	resp, err := c.http.Do(req)
+	if resp != nil {
+		// uhttp has already read the body into memory; closing is for form's sake.
+		defer resp.Body.Close()
+	}
 	if resp == nil {
 		// No answer: connection refused or reset, TLS failure, timeout.
 		return &Error{Method: method, Path: shown, Err: unwrapURLError(err), transient: isTransientNetworkError(ctx, err)}

@@ -35,14 +35,6 @@ func addUser(fake *mmfake.Server, name string) {
 	fake.Users = append(fake.Users, mattermost.User{ID: name, Username: name, Roles: "system_user"})
 }
 
-func newClient(t *testing.T, fake *mmfake.Server) *mattermost.Client {
-	c, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: fake.URL, Token: mmfake.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // walkAll walks the channel's members to the end, calling between() before
 // every request after the first, and returns how often each user was returned.
 func walkAll(t *testing.T, fake *mmfake.Server, between func(request int)) map[string]int {
