@@ -103,8 +103,8 @@ func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.
 }
 
 // membershipEntitlements are the member and admin entitlements of a team or
-// channel; kind names it in lower case, Kind capitalised.
-func membershipEntitlements(r *v2.Resource, kind, Kind string) []*v2.Entitlement {
+// channel; kind names it in lower case, title in the admin role's name.
+func membershipEntitlements(r *v2.Resource, kind, title string) []*v2.Entitlement {
 	name := r.GetDisplayName()
 	return []*v2.Entitlement{
 		entitlement.NewAssignmentEntitlement(r, memberEntitlement,
@@ -115,7 +115,7 @@ func membershipEntitlements(r *v2.Resource, kind, Kind string) []*v2.Entitlement
 		entitlement.NewPermissionEntitlement(r, adminEntitlement,
 			entitlement.WithGrantableTo(userResourceType),
 			entitlement.WithDisplayName(fmt.Sprintf("%s %s admin", name, kind)),
-			entitlement.WithDescription(fmt.Sprintf("%s Admin of the %s %s (scheme_admin)", Kind, name, kind)),
+			entitlement.WithDescription(fmt.Sprintf("%s Admin of the %s %s (scheme_admin)", title, name, kind)),
 		),
 	}
 }

@@ -64,14 +64,14 @@ func errListChanging(path string) error {
 		"(%d restarts); it will be read again after a pause", path, maxWalkRestarts)
 }
 
-// walkWindow chooses the page and per_page of the next window: the one that
+// walkWindow returns the page and per_page of the next window: the one that
 // ends furthest among those starting at least `back` items before offset.
-func walkWindow(offset, back int) (page, perPage int) {
+func walkWindow(offset, back int) (int, int) {
 	if offset <= 0 {
 		return 0, PerPage
 	}
 	limit := max(offset-back, 0)
-	bestEnd := -1
+	page, perPage, bestEnd := 0, PerPage, -1
 	for q := PerPage; q >= minWindow; q-- {
 		p := limit / q
 		if end := (p + 1) * q; end > bestEnd {
