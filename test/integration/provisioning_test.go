@@ -88,8 +88,8 @@ func addToChannel(t *testing.T, channelID, userID string) {
 }
 
 // membership reads the server's answer: is the user a member, and an admin?
-// (kind "team" or "channel"; asked by id, which lists active memberships only)
-func membership(t *testing.T, kind, id, userID string) (member, admin bool) {
+// Kind is "team" or "channel"; asked by id, the server lists active memberships only.
+func membership(t *testing.T, kind, id, userID string) (bool, bool) {
 	var rows []struct {
 		UserID      string `json:"user_id"`
 		DeleteAt    int64  `json:"delete_at"`
