@@ -306,15 +306,17 @@ func (p *membershipProvisioner) Revoke(ctx context.Context, g *v2.Grant) (annota
 		return nil, err
 	}
 
+	if t.groupConstrained && !user.IsBot {
+		// Group sync owns both the membership and the admin role (a group
+		// linked with scheme_admin makes its members admins).
+		return nil, groupSyncedRefusal(t, "remove the user from its linked groups")
+	}
 	if slug == adminEntitlement {
 		if err := p.setAdmin(ctx, t, user, false); err != nil {
 			return nil, err
 		}
 		l.Info("baton-mattermost: removed admin role (membership kept)", zap.String("target", t.String()), zap.String("user_id", uid))
 		return nil, nil
-	}
-	if t.groupConstrained && !user.IsBot {
-		return nil, groupSyncedRefusal(t, "remove the user from its linked groups")
 	}
 	annos, err := p.ops.remove(ctx, t, user)
 	if err != nil {

@@ -291,9 +291,14 @@ func TestRevokeRefusalsAndGoneTargets(t *testing.T) {
 	p.fake.Mu.Lock()
 	p.fake.Teams = append(p.fake.Teams, mattermost.Team{ID: "t4", Name: "ldap", DisplayName: "LDAP Team", GroupConstrained: boolPtr(true)})
 	p.fake.Mu.Unlock()
-	p.fake.AddTeamMember("t4", "alice", false, false)
-	_, err = p.revoke(entitlementOf(teamResourceType, "t4", "member"), "alice")
-	refused(t, err, codes.FailedPrecondition, "group-synced", "remove the user from its linked groups")
+	p.fake.AddTeamMember("t4", "alice", true, false)
+	for _, slug := range []string{"member", "admin"} {
+		_, err = p.revoke(entitlementOf(teamResourceType, "t4", slug), "alice")
+		refused(t, err, codes.FailedPrecondition, "group-synced", "remove the user from its linked groups")
+	}
+	if m := p.fake.TeamMember("t4", "alice"); m == nil || m.DeleteAt != 0 || !m.SchemeAdmin {
+		t.Errorf("a refused revoke changed alice's membership: %+v", m)
+	}
 
 	// A team or channel that no longer exists holds no grant.
 	p.mustAlreadyBeRevoked(entitlementOf(teamResourceType, "deleted-team", "member"), "alice")
