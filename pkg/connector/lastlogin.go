@@ -97,7 +97,7 @@ func logReportUnavailable(ctx context.Context, err error) {
 // userFacts returns the report rows of the non-bot users of one /users page,
 // by user id. first is the report page after the previous page's last user,
 // already requested; further report pages start after every 100th person of
-// this page and are fetched in parallel. If the server changed between the
+// this page and are fetched in parallel with it (after it on the first page). If the server changed between the
 // requests (a user renamed, created or deleted), the missing rows are looked
 // for once more, walking on from the last row found, a bounded number of pages.
 func userFacts(ctx context.Context, client *mattermost.Client, users []mattermost.User, after *mattermost.ReportCursor, first *reportFetch) (map[string]mattermost.UserReport, error) {
@@ -105,6 +105,13 @@ func userFacts(ctx context.Context, client *mattermost.Client, users []mattermos
 	for i := range users {
 		if !users[i].IsBot {
 			people = append(people, &users[i])
+		}
+	}
+	if after == nil {
+		// On the first page, learn whether the server has the report at all
+		// before asking it more: an unavailable report then costs one request.
+		if _, err := first.wait(); err != nil {
+			return nil, err
 		}
 	}
 	fetches := []*reportFetch{first}
