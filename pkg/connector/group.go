@@ -102,10 +102,10 @@ func groupResource(g *mattermost.Group) (*v2.Resource, error) {
 }
 
 func groupSourceType(source string) resource.GroupSourceType {
-	switch {
-	case source == mattermost.GroupSourceCustom:
+	switch source {
+	case mattermost.GroupSourceCustom:
 		return resource.GroupSourceTypeNative
-	case source == mattermost.GroupSourceLDAP:
+	case mattermost.GroupSourceLDAP:
 		return resource.GroupSourceTypeDirectorySynced
 	default: // plugin_<id>
 		return resource.GroupSourceTypeAppImported

@@ -61,7 +61,7 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.
 		if row, ok := facts[u.ID]; ok {
 			f = &row
 		}
-		r, err := userResourceWithFacts(u, f)
+		r, err := userResource(u, f)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -96,14 +96,9 @@ func userDisplayName(u *mattermost.User) string {
 
 func msToTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
-// userResource maps a Mattermost account onto a baton user.
-func userResource(u *mattermost.User) (*v2.Resource, error) {
-	return userResourceWithFacts(u, nil)
-}
-
-// userResourceWithFacts maps an account and its user report row (nil when
-// unknown: bots, skip-last-login, or no report) onto a baton user.
-func userResourceWithFacts(u *mattermost.User, facts *mattermost.UserReport) (*v2.Resource, error) {
+// userResource maps a Mattermost account and its user report row (nil when
+// unknown: bots, skip-last-login, no report) onto a baton user.
+func userResource(u *mattermost.User, facts *mattermost.UserReport) (*v2.Resource, error) {
 	profile := map[string]interface{}{
 		"user_id":      u.ID,
 		"username":     u.Username,

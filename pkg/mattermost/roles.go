@@ -29,7 +29,7 @@ const (
 	RoleSystemUserManager      = "system_user_manager"
 	RoleSystemReadOnlyAdmin    = "system_read_only_admin"
 	RoleSystemCustomGroupAdmin = "system_custom_group_admin"
-	RoleSystemUserAccessToken  = "system_user_access_token"
+	RoleSystemUserAccessToken  = "system_user_access_token" //nolint:gosec // a role name, not a credential
 	RoleSystemPostAll          = "system_post_all"
 	RoleSystemPostAllPublic    = "system_post_all_public"
 )

@@ -98,9 +98,8 @@ func TestLastLoginMatchesReport(t *testing.T) {
 func TestUserFactsOnProfile(t *testing.T) {
 	type fullUser struct {
 		serverUser
-		AuthService string `json:"auth_service"`
-		MFAActive   bool   `json:"mfa_active"`
-		RemoteID    string `json:"remote_id"`
+		MFAActive bool   `json:"mfa_active"`
+		RemoteID  string `json:"remote_id"`
 	}
 	res := syncResult(t, map[string]string{"BATON_SKIP_LAST_LOGIN": "true"})
 	users := res.ResourcesOfType("user")
