@@ -12,13 +12,14 @@ import (
 // public ones with sync-public-channels. Archived channels, and direct and
 // group messages (which belong to no team), are never synced.
 type channelSyncer struct {
-	client *mattermost.Client
-	opts   Options
+	client     *mattermost.Client
+	opts       Options
+	groupLinks *groupLinker
 	*membershipProvisioner
 }
 
 func newChannelSyncer(client *mattermost.Client, opts Options) *channelSyncer {
-	return &channelSyncer{client: client, opts: opts,
+	return &channelSyncer{client: client, opts: opts, groupLinks: newGroupLinker(client, opts),
 		membershipProvisioner: newMembershipProvisioner(client, channelMemberships{client: client})}
 }
 
@@ -119,18 +120,26 @@ func (s *channelSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resour
 // `admin`. Members are walked as users ordered by username in overlapping
 // windows (see mattermost.ListChannelUsers), then the window's memberships
 // are read by id for their scheme flags; a user who left in between is
-// left out.
+// left out. As for teams, the first page adds the grants to the groups that
+// decide a group-constrained channel's membership.
 func (s *channelSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
 	var cur mattermost.Cursor
 	if err := decodeToken(attrs.PageToken, &cur); err != nil {
 		return nil, nil, err
 	}
 	channelID := r.GetId().GetResource()
+	var out []*v2.Grant
+	if attrs.PageToken.Token == "" {
+		links, err := s.groupLinks.grantsFor(ctx, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, links...)
+	}
 	users, next, err := s.client.ListChannelUsers(ctx, channelID, cur)
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []*v2.Grant
 	if len(users) > 0 {
 		ids := make([]string, len(users))
 		for i := range users {

@@ -222,3 +222,32 @@ func TestChannelGrantsExactWhileMembersChangeBetweenPages(t *testing.T) {
 		}
 	}
 }
+
+// A group-constrained channel's members come from its linked groups: the
+// channel's grants name the group, and the SDK expands them to its members.
+func TestGroupConstrainedChannelGrantsItsGroups(t *testing.T) {
+	fake := mmfake.New(t)
+	seedGroups(fake)
+	fake.AddChannel(mattermost.Channel{ID: "gch", TeamID: "t2", Type: "P", Name: "synced", DisplayName: "Synced", GroupConstrained: boolPtr(true)})
+	fake.AddChannel(mattermost.Channel{ID: "plain", TeamID: "t2", Type: "P", Name: "plain", DisplayName: "Plain"})
+	fake.AddChannelMember("gch", "carol", false, false)
+	fake.AddChannelMember("plain", "carol", false, false)
+	fake.ChannelGroups["gch"] = []mmfake.GroupLink{{GroupID: "gsales", SchemeAdmin: true}}
+	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	got := res.GrantIDs()
+	for _, id := range []string{"channel:gch:member:group:gsales", "channel:gch:admin:group:gsales",
+		"channel:gch:member:user:carol", "channel:gch:member:user:bob", "channel:gch:admin:user:bob"} {
+		if !got[id] {
+			t.Errorf("grant %s missing", id)
+		}
+	}
+	if n := countRequests(fake, "GET /api/v4/channels/gch/groups"); n != 1 {
+		t.Errorf("GET /channels/gch/groups: %d requests, want 1", n)
+	}
+	if n := countRequests(fake, "GET /api/v4/channels/plain/groups"); n != 0 {
+		t.Errorf("GET /channels/plain/groups: %d requests, want 0 (not group-constrained)", n)
+	}
+}

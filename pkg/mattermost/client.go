@@ -315,28 +315,30 @@ type Page[T any] struct {
 // shorter than PerPage is the last one, so no empty page is ever fetched
 // except after an exact multiple of PerPage.
 func listPage[T any](ctx context.Context, c *Client, path string, query url.Values, page int) (Page[T], error) {
-	items, err := getPage[T](ctx, c, path, query, page, PerPage)
-	if err != nil {
+	var items []T
+	if err := c.getPage(ctx, path, query, page, PerPage, &items); err != nil {
 		return Page[T]{}, err
 	}
-	p := Page[T]{Items: items}
-	if len(items) >= PerPage {
-		p.NextPage = page + 1
-	}
-	return p, nil
+	return pageOf(items, page), nil
 }
 
-// getPage fetches the items [page*perPage, (page+1)*perPage) of a listing.
-func getPage[T any](ctx context.Context, c *Client, path string, query url.Values, page, perPage int) ([]T, error) {
+// getPage fetches the items [page*perPage, (page+1)*perPage) of a listing
+// into out (a slice, or an object for listings that wrap their items).
+func (c *Client) getPage(ctx context.Context, path string, query url.Values, page, perPage int, out any) error {
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
 	}
 	q.Set("page", strconv.Itoa(page))
 	q.Set("per_page", strconv.Itoa(perPage))
-	var items []T
-	if err := c.do(ctx, http.MethodGet, path, q, nil, &items); err != nil {
-		return nil, err
+	return c.do(ctx, http.MethodGet, path, q, nil, out)
+}
+
+// pageOf wraps the items of page `page`; a page shorter than PerPage is the last.
+func pageOf[T any](items []T, page int) Page[T] {
+	p := Page[T]{Items: items}
+	if len(items) >= PerPage {
+		p.NextPage = page + 1
 	}
-	return items, nil
+	return p
 }

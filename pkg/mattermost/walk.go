@@ -91,8 +91,8 @@ func walkOrdered[T any](ctx context.Context, c *Client, path string, query url.V
 	for {
 		page, perPage := walkWindow(offset, back)
 		start := page * perPage
-		items, err := getPage[T](ctx, c, path, query, page, perPage)
-		if err != nil {
+		var items []T
+		if err := c.getPage(ctx, path, query, page, perPage, &items); err != nil {
 			return nil, nil, err
 		}
 		last := -1 // index of the last anchor in this window
