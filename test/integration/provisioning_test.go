@@ -55,13 +55,15 @@ func newUser(t *testing.T, label string) string {
 	return u.ID
 }
 
-// newTeam creates a team for one test (its creator, the token's owner, is its first member).
+// newTeam creates a team for one test (its creator, the token's owner, is its
+// first member) and archives it when the test ends, so that later syncs skip it.
 func newTeam(t *testing.T, label string) string {
 	name := fmt.Sprintf("it-%s-%s", label, runID)
 	var team serverTeam
 	if code := adminAPI(t).do(http.MethodPost, "/teams", map[string]any{"name": name, "display_name": name, "type": "O"}, &team); code != http.StatusCreated {
 		t.Fatalf("creating team %s: HTTP %d", name, code)
 	}
+	t.Cleanup(func() { adminAPI(t).do(http.MethodDelete, "/teams/"+team.ID, nil, nil) })
 	return team.ID
 }
 
@@ -344,6 +346,8 @@ func TestProvisioningRefusals(t *testing.T) {
 		refusedRun(t, []string{"remote server", "home server"}, grantArgs(c1z, "team:"+marketing+":member", user)...)
 	})
 	t.Run("group-constrained team", func(t *testing.T) {
+		// A fresh team: making a team group-constrained makes Mattermost
+		// remove every member who is not in a linked group.
 		team := newTeam(t, "ldap")
 		user := newUser(t, "ldap")
 		c1z := syncToFile(t, nil)
