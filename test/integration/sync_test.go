@@ -202,18 +202,18 @@ func TestBotAdminTokenSyncs(t *testing.T) {
 	}
 }
 
-func diffSets(want, got map[string]bool) (missing, extra []string) {
-	for k := range want {
-		if !got[k] {
-			missing = append(missing, k)
+func diffSets(want, got map[string]bool) ([]string, []string) {
+	return sortedMissing(want, got), sortedMissing(got, want)
+}
+
+// sortedMissing lists the keys of a that b lacks.
+func sortedMissing(a, b map[string]bool) []string {
+	var out []string
+	for k := range a {
+		if !b[k] {
+			out = append(out, k)
 		}
 	}
-	for k := range got {
-		if !want[k] {
-			extra = append(extra, k)
-		}
-	}
-	slices.Sort(missing)
-	slices.Sort(extra)
-	return missing, extra
+	slices.Sort(out)
+	return out
 }
