@@ -30,6 +30,24 @@ type Server struct {
 	Users       []mattermost.User
 	Teams       []mattermost.Team
 	TeamMembers map[string][]mattermost.TeamMember // by team id
+	// Channels and ChannelMembers (by channel id) back the channel endpoints (channels.go).
+	Channels       []mattermost.Channel
+	ChannelMembers map[string][]mattermost.ChannelMember
+	// MaxUsersPerTeam, when > 0, is TeamSettings.MaxUsersPerTeam (adds beyond it fail).
+	MaxUsersPerTeam int
+
+	// Roles are the server's roles by name; New fills in the built-in system roles.
+	Roles map[string]mattermost.Role
+	// LastLogins are the users' last login times (Unix ms) by user id, served by /reports/users only.
+	LastLogins map[string]int64
+	// License is what /license/client?format=old answers; New makes the server unlicensed.
+	License map[string]string
+	// Groups, their members (user ids by group id) and their links to teams
+	// and channels (by team or channel id); served only when licensed.
+	Groups        []mattermost.Group
+	GroupMembers  map[string][]string
+	TeamGroups    map[string][]GroupLink
+	ChannelGroups map[string][]GroupLink
 
 	// Intercept, when set, sees every request first; returning true means it answered.
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
@@ -51,12 +69,19 @@ func NewTLS(t testing.TB) *Server {
 
 func start(t testing.TB, newServer func(http.Handler) *httptest.Server) *Server {
 	s := &Server{
-		Mux:         http.NewServeMux(),
-		Token:       Token,
-		MeID:        "admin",
-		TeamMembers: map[string][]mattermost.TeamMember{},
+		Mux:            http.NewServeMux(),
+		Token:          Token,
+		MeID:           "admin",
+		TeamMembers:    map[string][]mattermost.TeamMember{},
+		ChannelMembers: map[string][]mattermost.ChannelMember{},
 		Users: []mattermost.User{{ID: "admin", Username: "admin", Email: "admin@example.com",
 			Roles: "system_admin system_user", CreateAt: 1_600_000_000_000}},
+		Roles:         builtInSystemRoles(),
+		LastLogins:    map[string]int64{},
+		License:       map[string]string{"IsLicensed": "false"},
+		GroupMembers:  map[string][]string{},
+		TeamGroups:    map[string][]GroupLink{},
+		ChannelGroups: map[string][]GroupLink{},
 	}
 	s.Mux.HandleFunc("GET /api/v4/users/me", s.getMe)
 	s.Mux.HandleFunc("GET /api/v4/users", s.listUsers)
@@ -64,6 +89,10 @@ func start(t testing.TB, newServer func(http.Handler) *httptest.Server) *Server 
 	s.Mux.HandleFunc("GET /api/v4/teams", s.listTeams)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}", s.getTeam)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/members", s.listTeamMembers)
+	s.registerMembershipRoutes()
+	s.registerRoles()
+	s.registerReports()
+	s.registerGroups()
 	s.Server = newServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -159,7 +188,23 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	users := slices.Clone(s.Users)
+	if ch := r.URL.Query().Get("in_channel"); ch != "" {
+		in := map[string]bool{}
+		for _, m := range s.ChannelMembers[ch] {
+			in[m.UserID] = true
+		}
+		users = slices.DeleteFunc(users, func(u mattermost.User) bool { return !in[u.ID] })
+	}
+	_, roleExists := s.Roles[r.URL.Query().Get("role")]
 	s.Mu.Unlock()
+	if role := r.URL.Query().Get("role"); role != "" {
+		// Mattermost checks that the role exists, then matches Roles LIKE %role%.
+		if !roleExists {
+			WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing role in request body.")
+			return
+		}
+		users = slices.DeleteFunc(users, func(u mattermost.User) bool { return !strings.Contains(u.Roles, role) })
+	}
 	slices.SortFunc(users, func(a, b mattermost.User) int { return strings.Compare(a.Username, b.Username) })
 	WriteJSON(w, http.StatusOK, PageOf(r, users))
 }

@@ -148,6 +148,18 @@ func (c *Client) BaseURL() string { return c.baseURL.String() }
 // do sends one API call, retrying transient failures within the retry policy,
 // and decodes a JSON answer into out (when out is not nil).
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.send(ctx, method, path, query, in, out, method != http.MethodPost)
+}
+
+// readByPost sends a POST that only reads (such as /channels/{id}/members/ids,
+// which takes its ids in the body), so it may be repeated like a GET.
+func (c *Client) readByPost(ctx context.Context, path string, in, out any) error {
+	return c.send(ctx, http.MethodPost, path, nil, in, out, true)
+}
+
+// send makes the call; repeatable says whether it may be repeated after a
+// failure that the server may already have acted on.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, in, out any, repeatable bool) error {
 	u := *c.baseURL
 	u.Path = c.baseURL.Path + apiPath + path
 	u.RawQuery = query.Encode()
@@ -163,8 +175,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return nil
 		}
 		e.Attempts = tries
-		redactToken(e, c.token)
-		wait, ok := c.nextWait(ctx, method, e, &failures, &rateLimited)
+		e.redact(c.token)
+		wait, ok := c.nextWait(ctx, repeatable, e, &failures, &rateLimited)
 		if !ok {
 			return e
 		}
@@ -184,7 +196,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 
 // nextWait decides whether a failed call is tried again and after how long,
 // charging the failure to the budget it belongs to (see RetryPolicy).
-func (c *Client) nextWait(ctx context.Context, method string, e *Error, failures *int, rateLimited *time.Duration) (time.Duration, bool) {
+func (c *Client) nextWait(ctx context.Context, repeatable bool, e *Error, failures *int, rateLimited *time.Duration) (time.Duration, bool) {
 	if ctx.Err() != nil {
 		e.ctxErr = ctx.Err()
 		return 0, false
@@ -206,7 +218,7 @@ func (c *Client) nextWait(ctx context.Context, method string, e *Error, failures
 		return wait, true
 	}
 	*failures++
-	if !retryable(method, e) || *failures >= c.retry.MaxAttempts {
+	if !retryable(repeatable, e) || *failures >= c.retry.MaxAttempts {
 		return 0, false
 	}
 	wait := c.retry.backoff(*failures)
@@ -216,15 +228,12 @@ func (c *Client) nextWait(ctx context.Context, method string, e *Error, failures
 	return wait, true
 }
 
-// retryable says whether a transient failure may be retried for this method:
-// a request that never left (refused connection) or was answered 429 was not
-// processed, so any call may be repeated; other failures may have been
-// applied, so only calls that are safe to repeat are (never a POST).
-func retryable(method string, e *Error) bool {
-	if e.notSent || e.StatusCode == http.StatusTooManyRequests {
-		return true
-	}
-	return method != http.MethodPost
+// retryable says whether a transient failure may be retried: a request that
+// never left (refused connection) or was answered 429 was not processed, so
+// any call may be repeated; other failures may have been applied, so only
+// calls that are safe to repeat are.
+func retryable(repeatable bool, e *Error) bool {
+	return e.notSent || e.StatusCode == http.StatusTooManyRequests || repeatable
 }
 
 func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown string, in, out any) *Error {
@@ -240,6 +249,10 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown s
 		c.limiter.Take()
 	}
 	resp, err := c.http.Do(req)
+	if resp != nil {
+		// uhttp has already read the body into memory; closing is for form's sake.
+		defer resp.Body.Close()
+	}
 	var redirect *RedirectError
 	switch {
 	case errors.As(err, &redirect):
@@ -313,19 +326,30 @@ type Page[T any] struct {
 // shorter than PerPage is the last one, so no empty page is ever fetched
 // except after an exact multiple of PerPage.
 func listPage[T any](ctx context.Context, c *Client, path string, query url.Values, page int) (Page[T], error) {
+	var items []T
+	if err := c.getPage(ctx, path, query, page, PerPage, &items); err != nil {
+		return Page[T]{}, err
+	}
+	return pageOf(items, page), nil
+}
+
+// getPage fetches the items [page*perPage, (page+1)*perPage) of a listing
+// into out (a slice, or an object for listings that wrap their items).
+func (c *Client) getPage(ctx context.Context, path string, query url.Values, page, perPage int, out any) error {
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
 	}
 	q.Set("page", strconv.Itoa(page))
-	q.Set("per_page", strconv.Itoa(PerPage))
-	var items []T
-	if err := c.do(ctx, http.MethodGet, path, q, nil, &items); err != nil {
-		return Page[T]{}, err
-	}
+	q.Set("per_page", strconv.Itoa(perPage))
+	return c.do(ctx, http.MethodGet, path, q, nil, out)
+}
+
+// pageOf wraps the items of page `page`; a page shorter than PerPage is the last.
+func pageOf[T any](items []T, page int) Page[T] {
 	p := Page[T]{Items: items}
 	if len(items) >= PerPage {
 		p.NextPage = page + 1
 	}
-	return p, nil
+	return p
 }

@@ -55,6 +55,21 @@ type Error struct {
 	ctxErr error
 }
 
+// redact removes the token from everything the server or the transport said:
+// Mattermost echoes it in detailed_error ("token=…") when developer mode is
+// on, and a misconfigured proxy may echo request headers in its error page.
+func (e *Error) redact(token string) {
+	if token == "" {
+		return
+	}
+	for _, s := range []*string{&e.ID, &e.Message, &e.DetailedError, &e.BodySnippet, &e.Path, &e.RequestID, &e.ContentType} {
+		*s = strings.ReplaceAll(*s, token, redacted)
+	}
+	if e.Err != nil && strings.Contains(e.Err.Error(), token) {
+		e.Err = errors.New(strings.ReplaceAll(e.Err.Error(), token, redacted))
+	}
+}
+
 // appError is the JSON body Mattermost sends with errors (model.AppError).
 type appError struct {
 	ID            string `json:"id"`
@@ -197,7 +212,8 @@ func newHTTPError(method, path string, resp *http.Response, body []byte) *Error 
 		if rl, err := ratelimit.ExtractRateLimitData(resp.StatusCode, &resp.Header); err == nil && rl != nil {
 			e.rateLimit = rl
 		}
-	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500:
+	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+		// 501 is Mattermost's "api endpoint requires a license": it will not change on a retry.
 		e.transient = true
 		e.retryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}
@@ -240,21 +256,6 @@ func parseRateLimitReset(v string, now time.Time) (time.Duration, bool) {
 
 // redacted is what replaces the token wherever a server echoed it back.
 const redacted = "[REDACTED]"
-
-// redactToken removes the token from everything an error shows. Mattermost
-// never echoes it, but a misconfigured proxy or debugging endpoint might
-// (e.g. in an HTML error page), and errors end up in logs.
-func redactToken(e *Error, token string) {
-	if token == "" {
-		return
-	}
-	scrub := func(s string) string { return strings.ReplaceAll(s, token, redacted) }
-	e.Message, e.DetailedError, e.BodySnippet = scrub(e.Message), scrub(e.DetailedError), scrub(e.BodySnippet)
-	e.RequestID, e.ContentType = scrub(e.RequestID), scrub(e.ContentType)
-	if e.Err != nil && strings.Contains(e.Err.Error(), token) {
-		e.Err = errors.New(scrub(e.Err.Error()))
-	}
-}
 
 // snippet returns the start of a body, on one line, for error messages.
 func snippet(body []byte) string {

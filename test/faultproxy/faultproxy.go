@@ -104,8 +104,11 @@ type Proxy struct {
 // Start starts a proxy; Close stops it.
 func Start(cfg Config) (*Proxy, error) {
 	up, err := url.Parse(cfg.Upstream)
-	if err != nil || up.Host == "" {
-		return nil, fmt.Errorf("faultproxy: bad upstream %q: %v", cfg.Upstream, err)
+	if err != nil {
+		return nil, fmt.Errorf("faultproxy: bad upstream %q: %w", cfg.Upstream, err)
+	}
+	if up.Host == "" {
+		return nil, fmt.Errorf("faultproxy: upstream %q has no host", cfg.Upstream)
 	}
 	if cfg.Delay <= 0 {
 		cfg.Delay = 5 * time.Second

@@ -150,7 +150,7 @@ func TestPersistentFaultsEndTheRun(t *testing.T) {
 			cfg.Rate = 1
 			p := startProxy(t, cfg)
 			path := c1zPath(t)
-			run := runFailing(t, 5*time.Minute, map[string]string{"BATON_BASE_URL": p.URL}, append([]string{"-f", path}, tc.args...)...)
+			run := runBounded(t, 5*time.Minute, map[string]string{"BATON_BASE_URL": p.URL}, append([]string{"-f", path}, tc.args...)...)
 			assertCleanFailure(t, run, tc.wantExit, tc.wantText...)
 			assertNotComplete(t, path)
 			st := p.Stats()

@@ -3,9 +3,6 @@
 package integration
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,20 +10,6 @@ import (
 	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
 	"github.com/baton-mattermost/baton-mattermost/test/faultproxy"
 )
-
-// restartServer restarts the local Mattermost (same database and tokens)
-// with extra MM_* settings, through the harness's restart-server.
-func restartServer(t *testing.T, settings map[string]string) {
-	t.Helper()
-	cmd := exec.Command("bash", filepath.Join(repoRoot(), "test", "localserver", "mattermost.sh"), "restart-server")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "MM_STATE_DIR=" + server["MM_STATE_DIR"]}
-	for k, v := range settings {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("restart-server: %v\n%s", err, out)
-	}
-}
 
 // TestSyncUnderServerRateLimits turns on Mattermost's own rate limiting
 // (2 requests per second, burst 1, per client address) and syncs through a
@@ -36,9 +19,8 @@ func restartServer(t *testing.T, settings map[string]string) {
 func TestSyncUnderServerRateLimits(t *testing.T) {
 	clean := syncResult(t, nil)
 
-	restartServer(t, map[string]string{"MM_RATELIMITSETTINGS_ENABLE": "true",
-		"MM_RATELIMITSETTINGS_PERSEC": "2", "MM_RATELIMITSETTINGS_MAXBURST": "1"})
-	t.Cleanup(func() { restartServer(t, nil) })
+	restartServer(t, "MM_RATELIMITSETTINGS_ENABLE=true", "MM_RATELIMITSETTINGS_PERSEC=2", "MM_RATELIMITSETTINGS_MAXBURST=1")
+	t.Cleanup(func() { restartServer(t) })
 
 	// The limiter is per client address, and the proxy forwards from the same
 	// address as every other client of this test: let the bucket refill first.

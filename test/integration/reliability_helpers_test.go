@@ -45,23 +45,6 @@ func runBounded(t *testing.T, limit time.Duration, env map[string]string, args .
 	return r
 }
 
-// runFailing runs the binary for a run that must fail. baton-sdk v0.25.0 has
-// a race (internal/connector/connector.go, the goroutine waiting for the
-// _connector-service child calls os.Exit(0) when the runner's context is
-// cancelled, which it is when a task fails) that makes about one failed run
-// in 40 exit 0 right after printing its error. That is the SDK's bug, not
-// the connector's: such a run is logged and repeated, up to twice.
-func runFailing(t *testing.T, limit time.Duration, env map[string]string, args ...string) Run {
-	t.Helper()
-	for try := 1; ; try++ {
-		r := runBounded(t, limit, env, args...)
-		if r.ExitCode != 0 || !strings.HasPrefix(lastLine(r.Stderr), "runner: error processing task") || try == 3 {
-			return r
-		}
-		t.Logf("baton-sdk exit-0 race: the run failed (%s) but exited 0; running it again", lastLine(r.Stderr))
-	}
-}
-
 // startProxy starts a fault proxy in front of the local server.
 func startProxy(t *testing.T, cfg faultproxy.Config) *faultproxy.Proxy {
 	t.Helper()
@@ -106,11 +89,6 @@ func assertNoStackTrace(t *testing.T, r Run) {
 			return
 		}
 	}
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return lines[len(lines)-1]
 }
 
 // assertNotComplete checks that a failed run left no c1z that looks like a

@@ -77,7 +77,7 @@ func TestTokenAppearsNowhere(t *testing.T) {
 	t.Run("sync failing mid-way with retries", func(t *testing.T) {
 		p := startProxy(t, faultproxy.Config{Rate: 1, Faults: []faultproxy.Fault{faultproxy.InternalError}, Match: teamMembers})
 		path := c1zPath(t)
-		r := runFailing(t, 5*time.Minute, map[string]string{"BATON_BASE_URL": p.URL}, append([]string{"-f", path}, debug...)...)
+		r := runBounded(t, 5*time.Minute, map[string]string{"BATON_BASE_URL": p.URL}, append([]string{"-f", path}, debug...)...)
 		if r.ExitCode == 0 || !strings.Contains(r.Stderr, "retrying after a transient failure") {
 			t.Fatalf("exit %d, want a failure after retries\n%s", r.ExitCode, tail(r.Stderr, 3000))
 		}
@@ -93,7 +93,7 @@ func TestTokenAppearsNowhere(t *testing.T) {
 		}))
 		t.Cleanup(echo.Close)
 		path := c1zPath(t)
-		r := runFailing(t, 5*time.Minute, map[string]string{"BATON_BASE_URL": echo.URL}, append([]string{"-f", path}, debug...)...)
+		r := runBounded(t, 5*time.Minute, map[string]string{"BATON_BASE_URL": echo.URL}, append([]string{"-f", path}, debug...)...)
 		if r.ExitCode == 0 || !strings.Contains(r.Stderr, "[REDACTED]") {
 			t.Fatalf("exit %d, want a failure showing [REDACTED]\n%s", r.ExitCode, tail(r.Stderr, 3000))
 		}
