@@ -106,6 +106,12 @@ func newSystemAdminToken(t *testing.T, label string) (string, string, string) {
 	if code := adminAPI(t).do(http.MethodPut, "/users/"+userID+"/roles", map[string]string{"roles": "system_user system_admin"}, nil); code != http.StatusOK {
 		t.Fatalf("making %s a System Admin: HTTP %d", label, code)
 	}
+	// Leave no extra active System Admin behind: other tests count them.
+	t.Cleanup(func() {
+		a := adminAPI(t)
+		a.do(http.MethodPut, "/users/"+userID+"/roles", map[string]string{"roles": "system_user"}, nil)
+		a.do(http.MethodDelete, "/users/"+userID, nil, nil)
+	})
 	tokenID, token := newPAT(t, userID)
 	var me serverUser
 	if code := (&api{t: t, token: token}).do(http.MethodGet, "/users/me", nil, &me); code != http.StatusOK || !strings.Contains(me.Roles, "system_admin") {
