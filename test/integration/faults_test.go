@@ -90,7 +90,17 @@ func TestSyncRidesOutTransientFaults(t *testing.T) {
 						t.Errorf("seed %d: exit %d (%v)\nstderr:\n%s", seed, run.ExitCode, st, tail(run.Stderr, 3000))
 						continue
 					}
-					diffs := synctest.Diff(clean, synctest.Read(t, path))
+					got := synctest.Read(t, path)
+					diffs := synctest.Diff(clean, got)
+					if len(diffs) > 0 {
+						// The server itself may have changed since the clean run
+						// (Mattermost creates its system-bot lazily, for one): the
+						// faulted run must then equal a clean run made now.
+						if fresh := synctest.Diff(syncResult(t, nil), got); len(fresh) == 0 {
+							t.Logf("seed %d: the server changed since the first clean run (%s); equal to a fresh clean run", seed, strings.Join(diffs, "; "))
+							diffs = nil
+						}
+					}
 					mu.Lock()
 					r.exit0++
 					if len(diffs) == 0 {
