@@ -166,14 +166,15 @@ func sameOriginRedirects(base *url.URL) func(*http.Request, []*http.Request) err
 // do sends one API call, retrying transient failures within the retry policy,
 // and decodes a JSON answer into out (when out is not nil).
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	u := c.baseURL.JoinPath(apiPath, path)
+	u := *c.baseURL
+	u.Path = c.baseURL.Path + apiPath + path
 	u.RawQuery = query.Encode()
 	shown := u.Path
 	if u.RawQuery != "" {
 		shown += "?" + u.RawQuery
 	}
 	for attempt := 1; ; attempt++ {
-		e := c.attempt(ctx, method, u, shown, in, out)
+		e := c.attempt(ctx, method, &u, shown, in, out)
 		if e == nil {
 			return nil
 		}

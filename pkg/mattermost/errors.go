@@ -104,10 +104,10 @@ func (e *Error) GRPCStatus() *status.Status {
 		code = codes.Unavailable
 	case e.transient:
 		code = codes.Aborted
-	case e.StatusCode != 0:
-		code = uhttp.GrpcCodeFromHTTPStatus(e.StatusCode)
 	case errors.Is(e.Err, errNotJSON):
 		code = codes.FailedPrecondition
+	case e.StatusCode != 0:
+		code = uhttp.GrpcCodeFromHTTPStatus(e.StatusCode)
 	}
 	st := status.New(code, e.Error())
 	if e.rateLimit != nil {

@@ -58,18 +58,24 @@ build_key() { cat "$MOD_DIR/go.mod" "$MOD_DIR/go.sum" | sha256sum | cut -c1-16; 
 
 # pids_of PREFIX: pids whose command line starts with PREFIX (no pgrep/procps needed).
 pids_of() {
-	local prefix=$1 f pid cmd
+	local prefix=$1 f pid
+	local -a argv
 	for f in /proc/[0-9]*/cmdline; do
 		pid=${f#/proc/}
 		pid=${pid%/cmdline}
-		[[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-		cmd=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
-		[[ $cmd == "$prefix"* ]] && echo "$pid"
+		mapfile -d '' -t argv 2>/dev/null <"$f" || continue
+		if [[ "${argv[*]-}" == "$prefix"* ]]; then echo "$pid"; fi
 	done
 	return 0
 }
 
-alive() { [[ -n ${1-} ]] && kill -0 "$1" 2>/dev/null; }
+# alive PID: the process exists and is not a zombie (PID 1 here may reap late).
+alive() {
+	local stat
+	[[ -n ${1-} ]] && kill -0 "$1" 2>/dev/null || return 1
+	IFS= read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	[[ ${stat##*) } != Z* ]]
+}
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -87,8 +93,8 @@ ping_ok() {
 
 pg_bindir() {
 	local initdb
-	initdb=$(ls -1 /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
-	if [[ -n $initdb ]]; then dirname "$initdb"; fi
+	initdb=$(printf '%s\n' /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)
+	if [[ -x $initdb ]]; then dirname "$initdb"; fi
 }
 
 # as_pg runs a command as the postgres user when we are root (initdb refuses root).
@@ -205,12 +211,12 @@ stop_postgres() {
 	fi
 	# Anything still running on our data dir (e.g. a stale pid file was removed by hand).
 	local pids
-	pids=$(pids_of "$bin/postgres -D $PGDATA"; pids_of "$bin/postmaster -D $PGDATA")
-	if [[ -n $pids ]]; then
-		say "postgres: killing leftover processes $(echo $pids)"
-		kill -TERM $pids 2>/dev/null || true
+	mapfile -t pids < <(pids_of "$bin/postgres -D $PGDATA"; pids_of "$bin/postmaster -D $PGDATA")
+	if ((${#pids[@]})); then
+		say "postgres: killing leftover processes ${pids[*]}"
+		kill -TERM "${pids[@]}" 2>/dev/null || true
 		sleep 2
-		kill -KILL $pids 2>/dev/null || true
+		kill -KILL "${pids[@]}" 2>/dev/null || true
 	fi
 	rm -f "$PG_PIDFILE"
 }
@@ -220,7 +226,7 @@ stop_postgres() {
 mm_pid() {
 	local pid
 	pid=$(cat "$MM_PIDFILE" 2>/dev/null || true)
-	if alive "$pid" && [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == "$SRV/mattermost"* ]]; then
+	if alive "$pid" && [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") == "$SRV/mattermost"* ]]; then
 		echo "$pid"
 	fi
 }
@@ -281,7 +287,8 @@ start_mattermost() {
 }
 
 stop_mattermost() {
-	local pid pids i
+	local pid i
+	local -a pids
 	pid=$(mm_pid)
 	if [[ -n $pid ]]; then
 		say "mattermost: stopping (pid $pid)"
@@ -295,10 +302,10 @@ stop_mattermost() {
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	fi
-	pids=$(pids_of "$SRV/mattermost")
-	if [[ -n $pids ]]; then
-		say "mattermost: killing leftover processes $(echo $pids)"
-		kill -KILL $pids 2>/dev/null || true
+	mapfile -t pids < <(pids_of "$SRV/mattermost")
+	if ((${#pids[@]})); then
+		say "mattermost: killing leftover processes ${pids[*]}"
+		kill -KILL "${pids[@]}" 2>/dev/null || true
 	fi
 	for ((i = 0; i < 20; i++)); do
 		[[ -z $(pids_of "$SRV/mattermost") ]] && break
@@ -313,8 +320,8 @@ cmd_down() {
 	stop_mattermost
 	stop_postgres
 	local left
-	left=$(pids_of "$SRV/mattermost"; pids_of "$(pg_bindir)/postgres -D $PGDATA")
-	[[ -z $left ]] || die "processes still running: $(echo $left)"
+	mapfile -t left < <(pids_of "$SRV/mattermost"; pids_of "$(pg_bindir)/postgres -D $PGDATA")
+	((${#left[@]} == 0)) || die "processes still running: ${left[*]}"
 	say "down: nothing of $STATE_DIR runs"
 }
 

@@ -38,6 +38,7 @@ func (f *kvFlag) Set(s string) error {
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("seed: ")
+	log.SetOutput(os.Stdout) // progress; errors go to stderr via fatal
 	serverURL := flag.String("url", "http://127.0.0.1:8065", "Mattermost server URL")
 	out := flag.String("out", "", "write the KEY=VALUE env file here (required)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "overall timeout")
@@ -45,20 +46,25 @@ func main() {
 	flag.Var(&extra, "set", "extra KEY=VALUE line for the env file (repeatable)")
 	flag.Parse()
 	if *out == "" {
-		log.Fatal("-out is required")
+		fatal(errors.New("-out is required"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
 	env, err := run(ctx, *serverURL)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	env = append(env, extra...)
 	if err := writeEnv(*out, env); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	log.Printf("wrote %s", *out)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "seed: ERROR:", err)
+	os.Exit(1)
 }
 
 type user struct {
@@ -158,7 +164,7 @@ func (s *seeder) bootstrapAdmin(ctx context.Context) (user, error) {
 	case err == nil:
 		log.Printf("created first user %s", adminUsername)
 	case statusOf(err) == http.StatusForbidden || statusOf(err) == http.StatusBadRequest:
-		log.Printf("server already has users (%v); logging in as %s", err, adminUsername)
+		log.Printf("server already has users (HTTP %d); logging in as %s", statusOf(err), adminUsername)
 	default:
 		return u, fmt.Errorf("bootstrap first user: %w", err)
 	}

@@ -1,0 +1,47 @@
+GOOS ?= $(shell go env GOOS)
+GOARCH ?= $(shell go env GOARCH)
+BUILD_DIR = dist/$(GOOS)_$(GOARCH)
+BINARY = $(BUILD_DIR)/baton-mattermost
+GENERATED_CONF := pkg/config/conf.gen.go
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := $(shell go env GOPATH)/bin/golangci-lint
+
+.PHONY: build generate test test-integration lint metadata check-metadata demo run clean
+
+build: $(GENERATED_CONF)
+	go build -o $(BINARY) ./cmd/baton-mattermost
+
+$(GENERATED_CONF): pkg/config/config.go go.mod
+	go generate ./pkg/config
+
+generate: $(GENERATED_CONF) metadata
+
+# Unit tests (fakes only; no server needed).
+test:
+	go test ./...
+
+# Integration tests against the real local server (started by `make mattermost-up`).
+test-integration: build
+	go test -tags integration -count=1 -timeout 30m ./test/integration/
+
+lint: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
+
+$(GOLANGCI_LINT):
+	GOFLAGS= go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+# baton_capabilities.json and config_schema.json are generated from the binary.
+metadata: build
+	$(BINARY) capabilities > baton_capabilities.json
+	$(BINARY) config > config_schema.json
+
+# Fails when the committed metadata differs from what the code generates.
+check-metadata: build
+	@$(BINARY) capabilities | diff -u baton_capabilities.json - || (echo "baton_capabilities.json is stale: run make metadata"; exit 1)
+	@$(BINARY) config | diff -u config_schema.json - || (echo "config_schema.json is stale: run make metadata"; exit 1)
+
+run: build
+	$(BINARY) -f sync.c1z
+
+clean:
+	rm -rf dist

@@ -1,0 +1,68 @@
+package connector
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name     string
+		setup    func(*mmfake.Server)
+		wantCode codes.Code
+		wantText []string
+	}{
+		{"system admin", func(*mmfake.Server) {}, codes.OK, nil},
+		{"rejected token", func(f *mmfake.Server) { f.Token = "another" }, codes.Unauthenticated,
+			[]string{"api-token was rejected", "api.context.session_expired.app_error"}},
+		{"not a system admin", func(f *mmfake.Server) {
+			f.Users = append(f.Users, mattermost.User{ID: "carol", Username: "carol", Roles: "system_user"})
+			f.MeID = "carol"
+		}, codes.PermissionDenied, []string{`"carol"`, "System Admin", "manage_system", "private teams"}},
+		{"html answer", func(f *mmfake.Server) {
+			f.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = w.Write([]byte("<html>404 page not found</html>"))
+				return true
+			}
+		}, codes.FailedPrecondition, []string{"does not look like a Mattermost server", "root URL"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := mmfake.New(t)
+			tc.setup(fake)
+			_, err := newTestConnector(t, fake, Options{}).Validate(context.Background())
+			if got := status.Code(err); got != tc.wantCode {
+				t.Fatalf("code = %v, want %v (%v)", got, tc.wantCode, err)
+			}
+			for _, want := range tc.wantText {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+			if err != nil && !strings.Contains(err.Error(), fake.URL) && tc.wantCode != codes.PermissionDenied {
+				t.Errorf("error %q does not name the server URL", err)
+			}
+		})
+	}
+}
+
+func TestValidateUnreachable(t *testing.T) {
+	client, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: "http://127.0.0.1:1", Token: mmfake.Token,
+		Retry: mattermost.RetryPolicy{MaxAttempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewWithClient(client, Options{}).Validate(context.Background())
+	if !strings.Contains(err.Error(), "cannot reach the Mattermost server at http://127.0.0.1:1") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,242 @@
+package mattermost_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// fastRetry keeps retry tests quick while still exercising every retry.
+var fastRetry = mattermost.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
+
+func newClient(t *testing.T, fake *mmfake.Server) *mattermost.Client {
+	t.Helper()
+	c, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: fake.URL, Token: mmfake.Token, Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// walkUsers pages /users to the end as the connector does and returns usernames.
+func walkUsers(t *testing.T, c *mattermost.Client) []string {
+	t.Helper()
+	var names []string
+	for page := 0; ; {
+		p, err := c.ListUsers(context.Background(), page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range p.Items {
+			names = append(names, u.Username)
+		}
+		if p.NextPage == 0 {
+			return names
+		}
+		page = p.NextPage
+	}
+}
+
+func TestListUsersPaging(t *testing.T) {
+	for _, n := range []int{0, 1, 199, 200, 201, 400, 401} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			fake := mmfake.New(t)
+			fake.Users = nil
+			for i := range n {
+				fake.Users = append(fake.Users, mattermost.User{ID: fmt.Sprintf("u%04d", i), Username: fmt.Sprintf("user%04d", i)})
+			}
+			names := walkUsers(t, newClient(t, fake))
+			if len(names) != n {
+				t.Fatalf("got %d users, want %d", len(names), n)
+			}
+			seen := map[string]bool{}
+			for _, name := range names {
+				if seen[name] {
+					t.Fatalf("user %s returned twice", name)
+				}
+				seen[name] = true
+			}
+			// Pages: ceil(n/200), plus one empty page only after an exact multiple of 200 (0 included).
+			wantPages := n/200 + 1
+			reqs := fake.Requests()
+			if len(reqs) != wantPages {
+				t.Fatalf("got %d requests, want %d: %v", len(reqs), wantPages, reqs)
+			}
+			for i, r := range reqs {
+				if want := fmt.Sprintf("GET /api/v4/users?page=%d&per_page=200", i); r != want {
+					t.Errorf("request %d = %q, want %q", i, r, want)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorBodyIsDecoded(t *testing.T) {
+	fake := mmfake.New(t)
+	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		mmfake.WriteError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		return true
+	}
+	_, err := newClient(t, fake).ListTeams(context.Background(), 0)
+	var apiErr *mattermost.Error
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("want *mattermost.Error, got %T %v", err, err)
+	}
+	if apiErr.StatusCode != 403 || apiErr.ID != "api.context.permissions.app_error" || apiErr.RequestID != "fakerequestid" {
+		t.Errorf("decoded %+v", apiErr)
+	}
+	if status.Code(err) != codes.PermissionDenied {
+		t.Errorf("code = %v, want PermissionDenied", status.Code(err))
+	}
+	if !mattermost.HasID(err, "api.context.permissions.app_error") {
+		t.Error("HasID false")
+	}
+	for _, want := range []string{"GET /api/v4/teams?page=0&per_page=200", "HTTP 403", "appropriate permissions", "fakerequestid"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if len(fake.Requests()) != 1 {
+		t.Errorf("a 403 was retried: %v", fake.Requests())
+	}
+}
+
+func TestRejectedTokenIsUnauthenticated(t *testing.T) {
+	fake := mmfake.New(t)
+	fake.Token = "someothertoken"
+	_, err := newClient(t, fake).GetMe(context.Background())
+	if status.Code(err) != codes.Unauthenticated || mattermost.StatusCode(err) != 401 {
+		t.Fatalf("got %v (code %v)", err, status.Code(err))
+	}
+	if strings.Contains(err.Error(), mmfake.Token) {
+		t.Fatal("error message contains the token")
+	}
+}
+
+func TestHTMLAnswerIsNotMattermost(t *testing.T) {
+	fake := mmfake.New(t)
+	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html><body>Welcome to nginx!</body></html>"))
+		return true
+	}
+	_, err := newClient(t, fake).GetMe(context.Background())
+	var apiErr *mattermost.Error
+	if !errors.As(err, &apiErr) || apiErr.ContentType != "text/html" || !strings.Contains(err.Error(), "Welcome to nginx") {
+		t.Fatalf("got %v", err)
+	}
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("code = %v, want FailedPrecondition", status.Code(err))
+	}
+}
+
+// flaky answers the first `failures` requests with the given fault, then passes.
+func flaky(failures int32, fault func(w http.ResponseWriter)) func(http.ResponseWriter, *http.Request) bool {
+	var n atomic.Int32
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		if n.Add(1) > failures {
+			return false
+		}
+		fault(w)
+		return true
+	}
+}
+
+func TestTransientFailuresAreRetried(t *testing.T) {
+	faults := map[string]func(w http.ResponseWriter){
+		"503": func(w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) },
+		"502 html": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = w.Write([]byte("<html>Bad Gateway</html>"))
+		},
+		"429 plain text": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte("limit exceeded\n"))
+		},
+		"truncated json": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`[{"id":"u1","usern`))
+		},
+	}
+	for name, fault := range faults {
+		t.Run(name, func(t *testing.T) {
+			fake := mmfake.New(t)
+			fake.Intercept = flaky(2, fault)
+			names := walkUsers(t, newClient(t, fake))
+			if len(names) != 1 || names[0] != "admin" {
+				t.Fatalf("got %v", names)
+			}
+			if n := len(fake.Requests()); n != 3 {
+				t.Errorf("got %d requests, want 3 (two failures, one success)", n)
+			}
+		})
+	}
+}
+
+func TestPersistentFailuresEndTheCall(t *testing.T) {
+	fake := mmfake.New(t)
+	fake.Intercept = flaky(1000, func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
+	_, err := newClient(t, fake).ListUsers(context.Background(), 0)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if n := len(fake.Requests()); n != fastRetry.MaxAttempts {
+		t.Errorf("got %d attempts, want %d", n, fastRetry.MaxAttempts)
+	}
+	// Not Unavailable: the SDK would retry that forever.
+	if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Errorf("got %v (code %v)", err, status.Code(err))
+	}
+}
+
+func TestPersistentRateLimitCarriesTheReset(t *testing.T) {
+	fake := mmfake.New(t)
+	fake.Intercept = flaky(1000, func(w http.ResponseWriter) {
+		w.Header().Set("X-Ratelimit-Limit", "101")
+		w.Header().Set("X-Ratelimit-Remaining", "0")
+		w.Header().Set("X-Ratelimit-Reset", "1")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	_, err := newClient(t, fake).ListUsers(context.Background(), 0)
+	st, _ := status.FromError(err)
+	if st.Code() != codes.Unavailable {
+		t.Fatalf("code = %v, want Unavailable so the SDK waits and retries", st.Code())
+	}
+	var rl *v2.RateLimitDescription
+	for _, d := range st.Details() {
+		if r, ok := d.(*v2.RateLimitDescription); ok {
+			rl = r
+		}
+	}
+	if rl == nil || rl.GetStatus() != v2.RateLimitDescription_STATUS_OVERLIMIT || rl.GetResetAt() == nil {
+		t.Fatalf("rate limit description = %v", rl)
+	}
+}
+
+func TestPostIsNotRetriedAfterServerError(t *testing.T) {
+	fake := mmfake.New(t)
+	var posts atomic.Int32
+	fake.Mux.HandleFunc("POST /api/v4/echo", func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	})
+	err := mattermost.PostForTest(newClient(t, fake), context.Background(), "/echo")
+	if err == nil || posts.Load() != 1 {
+		t.Fatalf("err=%v posts=%d: a POST that may have been applied must not be repeated", err, posts.Load())
+	}
+}
