@@ -31,6 +31,14 @@ type Server struct {
 	Teams       []mattermost.Team
 	TeamMembers map[string][]mattermost.TeamMember // by team id
 
+	// Account lifecycle (lifecycle.go).
+	Sessions              map[string][]mattermost.Session // by user id
+	CreatedUsers          []mattermost.NewUser            // bodies of POST /users, in order
+	PasswordMinimumLength int                             // PasswordSettings.MinimumLength (default 8)
+	// UsernameConflictFirst makes POST /users name a taken username before a
+	// taken e-mail address when both are taken (the server names either).
+	UsernameConflictFirst bool
+
 	// Intercept, when set, sees every request first; returning true means it answered.
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
 
@@ -54,6 +62,7 @@ func New(t testing.TB) *Server {
 	s.Mux.HandleFunc("GET /api/v4/teams", s.listTeams)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}", s.getTeam)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/members", s.listTeamMembers)
+	s.registerLifecycle()
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
