@@ -6,7 +6,7 @@ GENERATED_CONF := pkg/config/conf.gen.go
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := $(shell go env GOPATH)/bin/golangci-lint
 
-.PHONY: build generate test test-integration lint metadata check-metadata demo run clean
+.PHONY: build generate test test-unit test-integration lint metadata check-metadata demo run clean
 
 build: $(GENERATED_CONF)
 	go build -o $(BINARY) ./cmd/baton-mattermost
@@ -16,13 +16,18 @@ $(GENERATED_CONF): pkg/config/config.go go.mod
 
 generate: $(GENERATED_CONF) metadata
 
-# Unit tests (fakes only; no server needed).
+# The whole suite, as CI runs it: unit tests, then integration tests against a real local
+# Mattermost server that it builds, starts and stops.
 test:
-	go test ./...
+	bash scripts/test.sh
 
-# Integration tests against the real local server (started by `make mattermost-up`).
-test-integration: build
-	go test -tags integration -count=1 -timeout 30m ./test/integration/
+# Unit tests only (fakes; no server needed).
+test-unit:
+	go test -race ./...
+
+# Integration tests only, against a server already started with `make mattermost-up`.
+test-integration:
+	go test -tags integration -count=1 -timeout 45m ./test/integration/
 
 lint: $(GOLANGCI_LINT)
 	$(GOLANGCI_LINT) run ./...
@@ -40,8 +45,14 @@ check-metadata: build
 	@$(BINARY) capabilities | diff -u baton_capabilities.json - || (echo "baton_capabilities.json is stale: run make metadata"; exit 1)
 	@$(BINARY) config | diff -u config_schema.json - || (echo "config_schema.json is stale: run make metadata"; exit 1)
 
+# The newcomer's first command: a real local server with sample data, synced and summarised.
+demo:
+	bash scripts/demo.sh
+
 run: build
 	$(BINARY) -f sync.c1z
 
 clean:
 	rm -rf dist
+
+include test/localserver/localserver.mk

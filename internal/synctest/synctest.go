@@ -5,6 +5,7 @@ package synctest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"testing"
@@ -100,52 +101,67 @@ func Sync(t testing.TB, cb connectorbuilder.ConnectorBuilderV2, opts ...sdksync.
 	return Read(t, path), nil
 }
 
-// Read loads the latest finished sync of a c1z file.
+// Read loads the latest finished sync of a c1z file, failing the test on error.
 func Read(t testing.TB, path string) *Result {
 	t.Helper()
-	ctx := context.Background()
-	store, err := dotc1z.NewStore(ctx, path, dotc1z.WithReadOnly(true), dotc1z.WithTmpDir(t.TempDir()))
+	res, err := ReadFile(context.Background(), path, t.TempDir())
 	if err != nil {
-		t.Fatalf("dotc1z.NewStore: %v", err)
+		t.Fatal(err)
+	}
+	return res
+}
+
+// ReadFile loads the latest finished sync of a c1z file; tmpDir holds the unpacked store.
+func ReadFile(ctx context.Context, path, tmpDir string) (*Result, error) {
+	store, err := dotc1z.NewStore(ctx, path, dotc1z.WithReadOnly(true), dotc1z.WithTmpDir(tmpDir))
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	defer store.Close(ctx)
 	latest, err := store.SyncMeta().LatestFinishedSyncOfAnyType(ctx)
-	if err != nil || latest == nil {
-		t.Fatalf("no finished sync in %s: %v", path, err)
+	if err != nil {
+		return nil, fmt.Errorf("reading syncs of %s: %w", path, err)
+	}
+	if latest == nil {
+		return nil, fmt.Errorf("no finished sync in %s", path)
 	}
 	if err := store.SetCurrentSync(ctx, latest.ID); err != nil {
-		t.Fatalf("SetCurrentSync: %v", err)
+		return nil, err
 	}
-	res := &Result{}
-	for tok := ""; ; {
+	var res Result
+	if res.Resources, err = drain(func(tok string) ([]*v2.Resource, string, error) {
 		resp, err := store.ListResources(ctx, v2.ResourcesServiceListResourcesRequest_builder{PageSize: 1000, PageToken: tok}.Build())
-		if err != nil {
-			t.Fatalf("ListResources: %v", err)
-		}
-		res.Resources = append(res.Resources, resp.GetList()...)
-		if tok = resp.GetNextPageToken(); tok == "" {
-			break
-		}
+		return resp.GetList(), resp.GetNextPageToken(), err
+	}); err != nil {
+		return nil, err
 	}
-	for tok := ""; ; {
+	if res.Entitlements, err = drain(func(tok string) ([]*v2.Entitlement, string, error) {
 		resp, err := store.ListEntitlements(ctx, v2.EntitlementsServiceListEntitlementsRequest_builder{PageSize: 1000, PageToken: tok}.Build())
-		if err != nil {
-			t.Fatalf("ListEntitlements: %v", err)
-		}
-		res.Entitlements = append(res.Entitlements, resp.GetList()...)
-		if tok = resp.GetNextPageToken(); tok == "" {
-			break
-		}
+		return resp.GetList(), resp.GetNextPageToken(), err
+	}); err != nil {
+		return nil, err
 	}
-	for tok := ""; ; {
+	if res.Grants, err = drain(func(tok string) ([]*v2.Grant, string, error) {
 		resp, err := store.ListGrants(ctx, v2.GrantsServiceListGrantsRequest_builder{PageSize: 1000, PageToken: tok}.Build())
-		if err != nil {
-			t.Fatalf("ListGrants: %v", err)
-		}
-		res.Grants = append(res.Grants, resp.GetList()...)
-		if tok = resp.GetNextPageToken(); tok == "" {
-			break
-		}
+		return resp.GetList(), resp.GetNextPageToken(), err
+	}); err != nil {
+		return nil, err
 	}
-	return res
+	return &res, nil
+}
+
+// drain calls a paged store listing until its last page.
+func drain[T any](list func(tok string) ([]T, string, error)) ([]T, error) {
+	var all []T
+	for tok := ""; ; {
+		items, next, err := list(tok)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
+		}
+		tok = next
+	}
 }

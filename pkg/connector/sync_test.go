@@ -69,7 +69,7 @@ func TestSyncUsersTeamsAndGrants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := ut.GetStatus().GetStatus(); int32(got) != int32(wantStatus) {
+		if got := ut.GetStatus().GetStatus(); int32(got) != int32(wantStatus) { //nolint:staticcheck // the legacy trait status must match the resource status
 			t.Errorf("user %s trait status = %v, want %v", id, got, wantStatus)
 		}
 		if got := ut.GetAccountType(); got != wantType {

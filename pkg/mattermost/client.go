@@ -178,6 +178,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if e == nil {
 			return nil
 		}
+		e.redact(c.token)
 		e.Attempts = attempt
 		if !e.transient || !retryable(method, e) || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
 			return e
@@ -214,6 +215,10 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown s
 		return &Error{Method: method, Path: shown, Err: err}
 	}
 	resp, err := c.http.Do(req)
+	if resp != nil {
+		// uhttp has already read the body into memory; closing is for form's sake.
+		defer resp.Body.Close()
+	}
 	if resp == nil {
 		// No answer: connection refused or reset, TLS failure, timeout.
 		return &Error{Method: method, Path: shown, Err: unwrapURLError(err), transient: isTransientNetworkError(ctx, err)}

@@ -124,6 +124,20 @@ func TestRejectedTokenIsUnauthenticated(t *testing.T) {
 	}
 }
 
+func TestTokenEchoedByServerIsRedacted(t *testing.T) {
+	fake := mmfake.New(t)
+	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		// Mattermost in developer mode echoes the token in detailed_error.
+		mmfake.WriteJSON(w, http.StatusUnauthorized, map[string]any{"id": "api.context.session_expired.app_error",
+			"message": "Invalid or expired session, please login again.", "detailed_error": "token=" + mmfake.Token})
+		return true
+	}
+	_, err := newClient(t, fake).GetMe(context.Background())
+	if err == nil || strings.Contains(err.Error(), mmfake.Token) || !strings.Contains(err.Error(), "token=[REDACTED]") {
+		t.Fatalf("token not redacted: %v", err)
+	}
+}
+
 func TestHTMLAnswerIsNotMattermost(t *testing.T) {
 	fake := mmfake.New(t)
 	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {

@@ -45,6 +45,18 @@ type Error struct {
 	rateLimit  *v2.RateLimitDescription
 }
 
+// redact removes the token from everything the server or the transport said:
+// Mattermost echoes it in detailed_error ("token=…") when developer mode is on.
+func (e *Error) redact(token string) {
+	const mask = "[REDACTED]"
+	for _, s := range []*string{&e.ID, &e.Message, &e.DetailedError, &e.BodySnippet, &e.Path} {
+		*s = strings.ReplaceAll(*s, token, mask)
+	}
+	if e.Err != nil && strings.Contains(e.Err.Error(), token) {
+		e.Err = errors.New(strings.ReplaceAll(e.Err.Error(), token, mask))
+	}
+}
+
 // appError is the JSON body Mattermost sends with errors (model.AppError).
 type appError struct {
 	ID            string `json:"id"`

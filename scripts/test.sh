@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: unit tests (with the race detector), then the integration
+# tests against a real Mattermost server that this script starts, and always stops, itself.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "== unit tests"
+go test -race -count=1 ./...
+
+echo "== integration tests against a real Mattermost server"
+trap 'bash test/localserver/mattermost.sh down' EXIT
+bash test/localserver/mattermost.sh up
+go test -tags integration -count=1 -timeout 45m -v ./test/integration/
