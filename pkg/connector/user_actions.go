@@ -241,8 +241,8 @@ func explainActivationError(who string, active bool, err error) error {
 				"(System Console > Authentication > Guest Access) before re-activating guests (%v)", who, err)
 	case mattermost.HasID(err, mattermost.ErrIDUserLimit), mattermost.HasID(err, mattermost.ErrIDLicenseUserLimit):
 		return status.Errorf(codes.FailedPrecondition,
-			"cannot re-activate %s: the server has reached its limit of active users; deactivate another account "+
-				"or raise the limit (%v)", who, err)
+			"cannot re-activate %s: the server has reached its limit of active users (250 without a licence); "+
+				"deactivate an account that is no longer used, or add a licence with more seats (%v)", who, err)
 	}
 	return err
 }

@@ -117,8 +117,12 @@ func TestDisableUserBotsUseTheBotsAPI(t *testing.T) {
 func TestLifecycleActionsRefuse(t *testing.T) {
 	fake := lifecycleFake(t)
 	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodPut && r.URL.Path == "/api/v4/users/"+idGuest+"/active" {
+		switch {
+		case r.Method == http.MethodPut && r.URL.Path == "/api/v4/users/"+idGuest+"/active":
 			mmfake.WriteError(w, http.StatusUnauthorized, mattermost.ErrIDGuestAccountsDisabled, "Guest accounts are disabled.")
+			return true
+		case r.Method == http.MethodPut && r.URL.Path == "/api/v4/users/"+idBob+"/active":
+			mmfake.WriteError(w, http.StatusBadRequest, mattermost.ErrIDUserLimit, "You've reached the user limit.")
 			return true
 		}
 		return false
@@ -133,6 +137,7 @@ func TestLifecycleActionsRefuse(t *testing.T) {
 		{"ldap", actionDisableUser, map[string]any{"user_id": idLDAP}, "AD/LDAP synchronization"},
 		{"remote", actionDisableUser, map[string]any{"user_id": idRemote}, "remote server"},
 		{"guest while guests are off", actionEnableUser, map[string]any{"user_id": idGuest}, "enable guest access"},
+		{"user limit", actionEnableUser, map[string]any{"user_id": idBob}, "limit of active users"},
 		{"unknown user", actionDisableUser, map[string]any{"user_id": idNobody}, "no Mattermost user with id " + idNobody},
 		{"not an id", actionRevokeSessions, map[string]any{"user_id": "alice"}, "must be a Mattermost user id"},
 		{"missing", actionEnableUser, map[string]any{}, "must be a Mattermost user id"},

@@ -317,6 +317,11 @@ func (s *userSyncer) createUser(ctx context.Context, nu *mattermost.NewUser, der
 		if err == nil {
 			return created, nil, nil
 		}
+		if mattermost.HasID(err, mattermost.ErrIDCreateUserLimit) || mattermost.HasID(err, mattermost.ErrIDCreateLicenseUserLimit) {
+			return nil, nil, status.Errorf(codes.FailedPrecondition,
+				"cannot create %s: the server has reached its limit of active users (250 without a licence); "+
+					"deactivate accounts that are no longer used, or add a licence with more seats (%v)", nu.Email, err)
+		}
 		emailTaken, usernameTaken := mattermost.HasID(err, mattermost.ErrIDEmailExists), mattermost.HasID(err, mattermost.ErrIDUsernameExists)
 		if !emailTaken && !usernameTaken {
 			return nil, nil, err

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -221,6 +222,18 @@ func TestCreateAccountRefusesWhatMattermostCannotDo(t *testing.T) {
 	}
 	if len(fake.CreatedUsers) != 0 {
 		t.Errorf("refused requests still reached the server: %+v", fake.CreatedUsers)
+	}
+
+	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v4/users" {
+			mmfake.WriteError(w, http.StatusBadRequest, mattermost.ErrIDCreateUserLimit, "You've reached the user limit.")
+			return true
+		}
+		return false
+	}
+	_, _, err := synctest.CreateAccount(t, ctx, cc, synctest.AccountInfo(t, "x@example.com", "", nil), synctest.RandomPassword(20))
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "limit of active users") {
+		t.Errorf("user limit: err = %v, want FailedPrecondition", err)
 	}
 }
 

@@ -17,9 +17,14 @@ const (
 	ErrIDManagedByLDAP = "api.user.update_active.cannot_modify_status_when_user_is_managed_by_ldap.app_error"
 	// ErrIDGuestAccountsDisabled: re-activating a guest while guest accounts are switched off.
 	ErrIDGuestAccountsDisabled = "api.user.update_active.cannot_enable_guest_when_guest_feature_is_disabled.app_error"
-	// ErrIDUserLimit and ErrIDLicenseUserLimit: re-activating a user would exceed the server's or licence's user limit.
+	// ErrIDUserLimit and ErrIDLicenseUserLimit: re-activating a user would
+	// exceed the limit of active users (the licence's, or 250 on an unlicensed server).
 	ErrIDUserLimit        = "app.user.update_active.user_limit.exceeded"
 	ErrIDLicenseUserLimit = "app.user.update_active.license_user_limit.exceeded"
+	// ErrIDCreateUserLimit and ErrIDCreateLicenseUserLimit: creating a user
+	// would exceed the limit of active users (250 on an unlicensed server).
+	ErrIDCreateUserLimit        = "api.user.create_user.user_limits.exceeded"
+	ErrIDCreateLicenseUserLimit = "api.user.create_user.license_user_limits.exceeded"
 )
 
 // SSO authentication services an account can be created with (model.UserAuthService*).

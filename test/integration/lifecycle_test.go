@@ -101,10 +101,12 @@ func (l *lifecycle) wantChange(action string, r Run, rv map[string]*structpb.Val
 	}
 }
 
-func (l *lifecycle) userByEmail(email string) mmUser {
+// createdByEmail fetches an account the test had created, and retires it when the test ends.
+func (l *lifecycle) createdByEmail(email string) mmUser {
 	l.t.Helper()
 	var u mmUser
 	l.admin.get("/users/email/"+email, &u)
+	l.retire(u.ID, false)
 	return u
 }
 
@@ -113,6 +115,22 @@ func (l *lifecycle) user(id string) mmUser {
 	var u mmUser
 	l.admin.get("/users/"+id, &u)
 	return u
+}
+
+// retire deactivates an account the test made once the test ends: an
+// unlicensed server refuses new and re-activated accounts beyond 250 active
+// users, and the local server outlives test runs. DELETE /users/{id} is the
+// soft deactivation that also works for LDAP accounts; bots use their own API.
+func (l *lifecycle) retire(id string, bot bool) {
+	l.t.Cleanup(func() {
+		method, path := http.MethodDelete, "/users/"+id
+		if bot {
+			method, path = http.MethodPost, "/bots/"+id+"/disable"
+		}
+		if code := l.admin.do(method, path, nil, nil); code != http.StatusOK {
+			l.t.Logf("cleanup: %s %s: HTTP %d", method, path, code)
+		}
+	})
 }
 
 // newPasswordUser creates a fixture account with the admin API and a known password.
@@ -125,6 +143,7 @@ func (l *lifecycle) newPasswordUser(prefix string) (mmUser, string) {
 		"password": password, "email_verified": true, "disable_welcome_email": true}, &u); code != http.StatusCreated {
 		l.t.Fatalf("creating fixture user %s: HTTP %d", name, code)
 	}
+	l.retire(u.ID, false)
 	return u, password
 }
 
@@ -185,7 +204,7 @@ func TestLifecycleCreateAccountThroughTheBinary(t *testing.T) {
 	if r.ExitCode != 0 {
 		t.Fatalf("SSO create: exit %d\n%s", r.ExitCode, tail(r.Stderr, 3000))
 	}
-	sso := l.userByEmail(ssoName + "@example.com")
+	sso := l.createdByEmail(ssoName + "@example.com")
 	if sso.AuthService != "saml" || sso.AuthData != ssoName+"-idp" || sso.Username != ssoName {
 		t.Errorf("SSO account on the server: %+v", sso)
 	}
@@ -200,7 +219,7 @@ func TestLifecycleCreateAccountThroughTheBinary(t *testing.T) {
 	if r.ExitCode != 0 {
 		t.Fatalf("create: exit %d\n%s", r.ExitCode, tail(r.Stderr, 3000))
 	}
-	created := l.userByEmail(strings.ToLower(email))
+	created := l.createdByEmail(strings.ToLower(email))
 	if created.Username != name || created.FirstName != "Lena" || created.LastName != "Cycle" || created.AuthService != "" ||
 		created.Roles != "system_user" || created.DeleteAt != 0 {
 		t.Errorf("new account on the server: %+v (want username %s)", created, name)
@@ -243,7 +262,7 @@ func TestLifecycleCreateAccountThroughTheBinary(t *testing.T) {
 	if r.ExitCode != 0 {
 		t.Fatalf("derived taken username: exit %d\n%s", r.ExitCode, tail(r.Stderr, 3000))
 	}
-	if u := l.userByEmail(otherEmail); u.Username != name+"2" {
+	if u := l.createdByEmail(otherEmail); u.Username != name+"2" {
 		t.Errorf("derived username for %s = %q, want %s2", otherEmail, u.Username, name)
 	}
 }
@@ -269,7 +288,7 @@ func TestLifecycleRandomPasswordSignsIn(t *testing.T) {
 	if len(plain) != 1 || plain[0].GetName() != "password" {
 		t.Fatalf("want one password credential, got %d", len(plain))
 	}
-	created := l.userByEmail(email)
+	created := l.createdByEmail(email)
 	if got := resp.GetSuccess().GetResource().GetId().GetResource(); got != created.ID {
 		t.Fatalf("response names user %q, the server has %q", got, created.ID)
 	}
@@ -379,7 +398,7 @@ func TestLifecycleSpecialAccounts(t *testing.T) {
 	if r.ExitCode != 0 {
 		t.Fatalf("creating the LDAP account: exit %d\n%s", r.ExitCode, tail(r.Stderr, 3000))
 	}
-	ldap := l.userByEmail(ldapName + "@example.com")
+	ldap := l.createdByEmail(ldapName + "@example.com")
 	r, rv = l.invoke("disable_user", ldap.ID)
 	if r.ExitCode == 0 || !strings.Contains(rv["error"].GetStringValue(), "AD/LDAP synchronization") ||
 		!strings.Contains(rv["error"].GetStringValue(), "cannot_modify_status_when_user_is_managed_by_ldap") {
@@ -394,6 +413,7 @@ func TestLifecycleSpecialAccounts(t *testing.T) {
 	if code := l.admin.do(http.MethodPost, "/bots", map[string]string{"username": botName, "display_name": "Lifecycle bot"}, &bot); code != http.StatusCreated {
 		t.Fatalf("creating a bot: HTTP %d", code)
 	}
+	l.retire(bot.UserID, true)
 	r, rv = l.invoke("disable_user", bot.UserID)
 	l.wantChange("disable bot", r, rv, true, "disabled", "disabled bot "+botName)
 	var botRec struct {
