@@ -19,6 +19,8 @@ import (
 	"github.com/baton-mattermost/baton-mattermost/pkg/config"
 	"github.com/baton-mattermost/baton-mattermost/pkg/connector"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -269,9 +271,10 @@ func TestLifecycleCreateAccountThroughTheBinary(t *testing.T) {
 
 // The CLI's one-shot --create-account-* always asks for a random password and
 // encrypts the returned credentials to a key it generates and throws away, so
-// the password never reaches the binary's output. The password is tested
-// through C1's path instead: the connector over gRPC, with our own key.
-func TestLifecycleRandomPasswordSignsIn(t *testing.T) {
+// the password never reaches the binary's output. The password, and the other
+// credential options C1 can choose, are tested through C1's path instead: the
+// connector over gRPC, with our own key.
+func TestLifecycleCreateAccountOverGRPC(t *testing.T) {
 	l := newLifecycle(t)
 	ctx := context.Background()
 	cb, _, err := connector.New(ctx, &config.Mattermost{BaseURL: server["MM_URL"], APIToken: server["MM_ADMIN_TOKEN"]}, nil)
@@ -279,6 +282,8 @@ func TestLifecycleRandomPasswordSignsIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := synctest.Serve(t, ctx, cb)
+
+	// Random password: returned encrypted, and it signs in.
 	email := l.unique("lc.pw.") + "@example.com"
 	resp, plain, err := synctest.CreateAccount(t, ctx, cc, synctest.AccountInfo(t, email, "", map[string]any{"first_name": "Pat"}),
 		synctest.RandomPassword(20))
@@ -303,6 +308,35 @@ func TestLifecycleRandomPasswordSignsIn(t *testing.T) {
 	}
 	if _, code := l.login(email, string(plain[0].GetBytes())+"x"); code != http.StatusUnauthorized {
 		t.Errorf("login with a wrong password: HTTP %d, want 401", code)
+	}
+
+	// No password: an SSO account from the profile; without auth_service it is refused.
+	noPassword := v2.CredentialOptions_builder{NoPassword: &v2.CredentialOptions_NoPassword{}}.Build()
+	email = l.unique("lc.oidc.") + "@example.com"
+	resp, plain, err = synctest.CreateAccount(t, ctx, cc,
+		synctest.AccountInfo(t, email, "", map[string]any{"auth_service": "openid", "auth_data": "sub-" + email}), noPassword)
+	if err != nil || resp.GetSuccess() == nil || len(plain) != 0 {
+		t.Fatalf("no-password SSO account: %v, %v, %d credentials", resp, err, len(plain))
+	}
+	if u := l.createdByEmail(email); u.AuthService != "openid" || u.AuthData != "sub-"+email {
+		t.Errorf("no-password account on the server: %+v", u)
+	}
+	refused := l.unique("lc.refused.") + "@example.com"
+	if _, _, err := synctest.CreateAccount(t, ctx, cc, synctest.AccountInfo(t, refused, "", nil), noPassword); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("no password for an e-mail account: err = %v, want InvalidArgument", err)
+	}
+	if code := l.admin.do(http.MethodGet, "/users/email/"+refused, nil, nil); code != http.StatusNotFound {
+		t.Errorf("the refused account exists (HTTP %d)", code)
+	}
+
+	// SSO option naming the service.
+	sso := v2.CredentialOptions_builder{Sso: v2.CredentialOptions_SSO_builder{SsoProvider: "gitlab"}.Build()}.Build()
+	email = l.unique("lc.gitlab.") + "@example.com"
+	if _, _, err := synctest.CreateAccount(t, ctx, cc, synctest.AccountInfo(t, email, "", map[string]any{"auth_data": "4242"}), sso); err != nil {
+		t.Fatal(err)
+	}
+	if u := l.createdByEmail(email); u.AuthService != "gitlab" || u.AuthData != "4242" {
+		t.Errorf("SSO-option account on the server: %+v", u)
 	}
 }
 
