@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	cfg "github.com/baton-mattermost/baton-mattermost/pkg/config"
 	"github.com/baton-mattermost/baton-mattermost/pkg/connector"
@@ -14,7 +15,11 @@ import (
 var version = "dev"
 
 func main() {
-	config.RunConnector(context.Background(), "baton-mattermost", version, cfg.Configuration, connector.New,
+	ctx := context.Background()
+	if needsSupervisor(os.Args) {
+		os.Exit(supervise(ctx))
+	}
+	config.RunConnector(ctx, "baton-mattermost", version, cfg.Configuration, connector.New,
 		connectorrunner.WithDefaultCapabilitiesConnectorBuilderV2(&connector.Connector{}),
 	)
 }

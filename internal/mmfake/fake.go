@@ -31,6 +31,19 @@ type Server struct {
 	Teams       []mattermost.Team
 	TeamMembers map[string][]mattermost.TeamMember // by team id
 
+	// Roles are the server's roles by name; New fills in the built-in system roles.
+	Roles map[string]mattermost.Role
+	// LastLogins are the users' last login times (Unix ms) by user id, served by /reports/users only.
+	LastLogins map[string]int64
+	// License is what /license/client?format=old answers; New makes the server unlicensed.
+	License map[string]string
+	// Groups, their members (user ids by group id) and their links to teams
+	// and channels (by team or channel id); served only when licensed.
+	Groups        []mattermost.Group
+	GroupMembers  map[string][]string
+	TeamGroups    map[string][]GroupLink
+	ChannelGroups map[string][]GroupLink
+
 	// Account lifecycle (lifecycle.go).
 	Sessions              map[string][]mattermost.Session // by user id
 	CreatedUsers          []mattermost.NewUser            // bodies of POST /users, in order
@@ -55,6 +68,12 @@ func New(t testing.TB) *Server {
 		TeamMembers: map[string][]mattermost.TeamMember{},
 		Users: []mattermost.User{{ID: "admin", Username: "admin", Email: "admin@example.com",
 			Roles: "system_admin system_user", CreateAt: 1_600_000_000_000}},
+		Roles:         builtInSystemRoles(),
+		LastLogins:    map[string]int64{},
+		License:       map[string]string{"IsLicensed": "false"},
+		GroupMembers:  map[string][]string{},
+		TeamGroups:    map[string][]GroupLink{},
+		ChannelGroups: map[string][]GroupLink{},
 	}
 	s.Mux.HandleFunc("GET /api/v4/users/me", s.getMe)
 	s.Mux.HandleFunc("GET /api/v4/users", s.listUsers)
@@ -62,6 +81,9 @@ func New(t testing.TB) *Server {
 	s.Mux.HandleFunc("GET /api/v4/teams", s.listTeams)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}", s.getTeam)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/members", s.listTeamMembers)
+	s.registerRoles()
+	s.registerReports()
+	s.registerGroups()
 	s.registerLifecycle()
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
@@ -157,7 +179,16 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	users := slices.Clone(s.Users)
+	_, roleExists := s.Roles[r.URL.Query().Get("role")]
 	s.Mu.Unlock()
+	if role := r.URL.Query().Get("role"); role != "" {
+		// Mattermost checks that the role exists, then matches Roles LIKE %role%.
+		if !roleExists {
+			WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing role in request body.")
+			return
+		}
+		users = slices.DeleteFunc(users, func(u mattermost.User) bool { return !strings.Contains(u.Roles, role) })
+	}
 	slices.SortFunc(users, func(a, b mattermost.User) int { return strings.Compare(a.Username, b.Username) })
 	WriteJSON(w, http.StatusOK, PageOf(r, users))
 }

@@ -48,6 +48,28 @@ func (r *Result) GrantIDs() map[string]bool {
 	return out
 }
 
+// GrantIDsOn returns the set of stored grant ids on resources of one type.
+func (r *Result) GrantIDsOn(typeID string) map[string]bool {
+	out := map[string]bool{}
+	for _, g := range r.Grants {
+		if g.GetEntitlement().GetResource().GetId().GetResourceType() == typeID {
+			out[g.GetId()] = true
+		}
+	}
+	return out
+}
+
+// EntitlementsOn returns the stored entitlements of resources of one type.
+func (r *Result) EntitlementsOn(typeID string) []*v2.Entitlement {
+	var out []*v2.Entitlement
+	for _, e := range r.Entitlements {
+		if e.GetResource().GetId().GetResourceType() == typeID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Serve exposes a connector builder over an in-memory gRPC connection, as the
 // CLI's _connector-service child would, and returns a client for it.
 func Serve(t testing.TB, ctx context.Context, cb connectorbuilder.ConnectorBuilderV2) types.ConnectorClient {

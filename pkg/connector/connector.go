@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/config"
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
@@ -23,6 +24,15 @@ type Options struct {
 	IncludeArchivedTeams bool
 	SyncPublicChannels   bool
 	SkipLastLogin        bool
+	// SyncResourceTypes are the resource types --sync-resource-types asked
+	// for; empty means all. Work done for one type on behalf of another (the
+	// groups linked to a team) is skipped when the other type is not synced.
+	SyncResourceTypes []string
+}
+
+// willSync reports whether resource type id is synced.
+func (o Options) willSync(id string) bool {
+	return len(o.SyncResourceTypes) == 0 || slices.Contains(o.SyncResourceTypes, id)
 }
 
 // Connector is baton-mattermost's connector builder.
@@ -35,7 +45,7 @@ var _ connectorbuilder.ConnectorBuilderV2 = (*Connector)(nil)
 
 // New builds the connector from the configuration. It makes no request:
 // Validate checks the server and the token before every task.
-func New(ctx context.Context, cfg *config.Mattermost, _ *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
+func New(ctx context.Context, cfg *config.Mattermost, cliOpts *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
 	client, err := mattermost.New(ctx, mattermost.Config{
 		BaseURL:           cfg.BaseURL,
 		Token:             cfg.APIToken,
@@ -46,11 +56,15 @@ func New(ctx context.Context, cfg *config.Mattermost, _ *cli.ConnectorOpts) (con
 	if err != nil {
 		return nil, nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	return NewWithClient(client, Options{
+	opts := Options{
 		IncludeArchivedTeams: cfg.IncludeArchivedTeams,
 		SyncPublicChannels:   cfg.SyncPublicChannels,
 		SkipLastLogin:        cfg.SkipLastLogin,
-	}), nil, nil
+	}
+	if cliOpts != nil && cliOpts.SyncFilterIsExplicit() {
+		opts.SyncResourceTypes = cliOpts.SyncResourceTypeIDs
+	}
+	return NewWithClient(client, opts), nil, nil
 }
 
 // NewWithClient builds the connector around an existing client (tests).
@@ -119,7 +133,9 @@ func explainValidationError(baseURL string, err error) error {
 // zero Connector to list capabilities, so it must not use the client.
 func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.ResourceSyncerV2 {
 	return []connectorbuilder.ResourceSyncerV2{
-		newUserSyncer(c.client),
+		newUserSyncer(c.client, c.opts),
 		newTeamSyncer(c.client, c.opts),
+		newRoleSyncer(c.client),
+		newGroupSyncer(c.client),
 	}
 }

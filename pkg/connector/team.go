@@ -19,12 +19,13 @@ const (
 )
 
 type teamSyncer struct {
-	client *mattermost.Client
-	opts   Options
+	client     *mattermost.Client
+	opts       Options
+	groupLinks *groupLinker
 }
 
 func newTeamSyncer(client *mattermost.Client, opts Options) *teamSyncer {
-	return &teamSyncer{client: client, opts: opts}
+	return &teamSyncer{client: client, opts: opts, groupLinks: newGroupLinker(client, opts)}
 }
 
 func (s *teamSyncer) ResourceType(_ context.Context) *v2.ResourceType { return teamResourceType }
@@ -109,7 +110,9 @@ func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.
 }
 
 // Grants gives every active member `member`, and members with scheme_admin
-// also `admin`. Guests are members; their grant says so in its metadata.
+// also `admin`. Guests are members; their grant says so in its metadata. The
+// first page adds the grants to the groups that decide a group-constrained
+// team's membership.
 func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
 	page, err := pageNumber(attrs.PageToken)
 	if err != nil {
@@ -120,6 +123,13 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.
 		return nil, nil, err
 	}
 	out := make([]*v2.Grant, 0, len(members.Items)+len(members.Items)/8)
+	if page == 0 {
+		links, err := s.groupLinks.grantsFor(ctx, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, links...)
+	}
 	for i := range members.Items {
 		m := &members.Items[i]
 		if m.DeleteAt > 0 {

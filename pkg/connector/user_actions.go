@@ -183,7 +183,7 @@ func (s *userSyncer) setActive(ctx context.Context, args *structpb.Struct, activ
 	if u.IsActive() == active {
 		return lifecycleResult(u, active, false, fmt.Sprintf("%s is already %s; nothing to do", who, statusWord(active))), nil, nil
 	}
-	if u.RemoteID != "" {
+	if u.IsRemote() {
 		return nil, nil, status.Errorf(codes.FailedPrecondition,
 			"%s belongs to a remote server connected through shared channels (remote id %s); "+
 				"its account is managed on that server, so deactivate or re-activate it there", who, u.RemoteID)

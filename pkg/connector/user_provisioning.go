@@ -163,7 +163,7 @@ func (s *userSyncer) CreateAccount(ctx context.Context, info *v2.AccountInfo, cr
 	if existing != nil {
 		l.Info("mattermost: an account with this e-mail address already exists",
 			zap.String("user_id", existing.ID), zap.String("username", existing.Username))
-		r, err := userResource(existing)
+		r, err := userResource(existing, nil)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -171,7 +171,7 @@ func (s *userSyncer) CreateAccount(ctx context.Context, info *v2.AccountInfo, cr
 	}
 	l.Info("mattermost: created account", zap.String("user_id", created.ID), zap.String("username", created.Username),
 		zap.String("auth_service", created.AuthService), zap.Bool("welcome_email", !req.disableWelcomeEmail))
-	r, err := userResource(created)
+	r, err := userResource(created, nil) // a new account has no user report row yet
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -180,7 +180,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		e.redact(c.token)
 		e.Attempts = attempt
-		if !e.transient || !retryable(method, e) || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
+		if !e.transient || !retryable(method, path, e) || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
 			return e
 		}
 		wait := c.retry.delay(attempt, e)
@@ -198,11 +198,17 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // retryable says whether a transient failure may be retried for this method:
 // a 429 was not processed, so any call may be repeated; other failures may
 // have been applied, so only calls that are safe to repeat are.
-func retryable(method string, e *Error) bool {
+func retryable(method, path string, e *Error) bool {
 	if e.StatusCode == http.StatusTooManyRequests {
 		return true
 	}
-	return method != http.MethodPost
+	return method != http.MethodPost || readOnlyPosts[path]
+}
+
+// readOnlyPosts are POST endpoints that only read (their arguments are too
+// long for a query string), so repeating them is as safe as repeating a GET.
+var readOnlyPosts = map[string]bool{
+	"/roles/names": true,
 }
 
 func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown string, in, out any) *Error {
@@ -308,19 +314,30 @@ type Page[T any] struct {
 // shorter than PerPage is the last one, so no empty page is ever fetched
 // except after an exact multiple of PerPage.
 func listPage[T any](ctx context.Context, c *Client, path string, query url.Values, page int) (Page[T], error) {
+	var items []T
+	if err := c.getPage(ctx, path, query, page, &items); err != nil {
+		return Page[T]{}, err
+	}
+	return pageOf(items, page), nil
+}
+
+// getPage fetches page `page` of a listing at PerPage items a page into out,
+// for listings that wrap their items in an object.
+func (c *Client) getPage(ctx context.Context, path string, query url.Values, page int, out any) error {
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
 	}
 	q.Set("page", strconv.Itoa(page))
 	q.Set("per_page", strconv.Itoa(PerPage))
-	var items []T
-	if err := c.do(ctx, http.MethodGet, path, q, nil, &items); err != nil {
-		return Page[T]{}, err
-	}
+	return c.do(ctx, http.MethodGet, path, q, nil, out)
+}
+
+// pageOf wraps the items of page `page`; a page shorter than PerPage is the last.
+func pageOf[T any](items []T, page int) Page[T] {
 	p := Page[T]{Items: items}
 	if len(items) >= PerPage {
 		p.NextPage = page + 1
 	}
-	return p, nil
+	return p
 }

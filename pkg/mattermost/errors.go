@@ -174,7 +174,8 @@ func newHTTPError(method, path string, resp *http.Response, body []byte) *Error 
 				e.retryAfter = time.Until(reset.AsTime())
 			}
 		}
-	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500:
+	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+		// 501 is Mattermost's "api endpoint requires a license": it will not change on a retry.
 		e.transient = true
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After")); ok {
 			e.retryAfter = d

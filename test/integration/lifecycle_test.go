@@ -4,6 +4,7 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -33,19 +34,6 @@ type lifecycle struct {
 }
 
 func newLifecycle(t *testing.T) *lifecycle { return &lifecycle{t: t, admin: adminAPI(t)} }
-
-// mmUser is the part of the server's user object the tests compare.
-type mmUser struct {
-	ID          string `json:"id"`
-	Username    string `json:"username"`
-	Email       string `json:"email"`
-	FirstName   string `json:"first_name"`
-	LastName    string `json:"last_name"`
-	AuthService string `json:"auth_service"`
-	AuthData    string `json:"auth_data"`
-	Roles       string `json:"roles"`
-	DeleteAt    int64  `json:"delete_at"`
-}
 
 // unique returns prefix plus a random suffix: the server outlives test runs.
 func (l *lifecycle) unique(prefix string) string {
@@ -104,17 +92,17 @@ func (l *lifecycle) wantChange(action string, r Run, rv map[string]*structpb.Val
 }
 
 // createdByEmail fetches an account the test had created, and retires it when the test ends.
-func (l *lifecycle) createdByEmail(email string) mmUser {
+func (l *lifecycle) createdByEmail(email string) serverUser {
 	l.t.Helper()
-	var u mmUser
+	var u serverUser
 	l.admin.get("/users/email/"+email, &u)
 	l.retire(u.ID, false)
 	return u
 }
 
-func (l *lifecycle) user(id string) mmUser {
+func (l *lifecycle) user(id string) serverUser {
 	l.t.Helper()
-	var u mmUser
+	var u serverUser
 	l.admin.get("/users/"+id, &u)
 	return u
 }
@@ -136,11 +124,11 @@ func (l *lifecycle) retire(id string, bot bool) {
 }
 
 // newPasswordUser creates a fixture account with the admin API and a known password.
-func (l *lifecycle) newPasswordUser(prefix string) (mmUser, string) {
+func (l *lifecycle) newPasswordUser(prefix string) (serverUser, string) {
 	l.t.Helper()
 	name := l.unique(prefix)
 	password := "Lc-" + l.unique("pw") + "-Aa1!"
-	var u mmUser
+	var u serverUser
 	if code := l.admin.do(http.MethodPost, "/users", map[string]any{"email": name + "@example.com", "username": name,
 		"password": password, "email_verified": true, "disable_welcome_email": true}, &u); code != http.StatusCreated {
 		l.t.Fatalf("creating fixture user %s: HTTP %d", name, code)
@@ -149,13 +137,17 @@ func (l *lifecycle) newPasswordUser(prefix string) (mmUser, string) {
 	return u, password
 }
 
-// login signs in with a password and returns the session token, or "" and the status.
-func (l *lifecycle) login(loginID, password string) (string, int) {
-	l.t.Helper()
-	b, _ := json.Marshal(map[string]string{"login_id": loginID, "password": password})
-	resp, err := http.Post(server["MM_URL"]+"/api/v4/users/login", "application/json", strings.NewReader(string(b)))
+// signIn logs in with a password (POST /users/login) and returns the session
+// token from the Token header, or "" and the HTTP status.
+func signIn(t *testing.T, loginID, password string) (string, int) {
+	t.Helper()
+	b, err := json.Marshal(map[string]string{"login_id": loginID, "password": password})
 	if err != nil {
-		l.t.Fatal(err)
+		t.Fatal(err)
+	}
+	resp, err := http.Post(server["MM_URL"]+"/api/v4/users/login", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	return resp.Header.Get("Token"), resp.StatusCode
@@ -210,7 +202,7 @@ func TestLifecycleCreateAccountThroughTheBinary(t *testing.T) {
 	if sso.AuthService != "saml" || sso.AuthData != ssoName+"-idp" || sso.Username != ssoName {
 		t.Errorf("SSO account on the server: %+v", sso)
 	}
-	if _, code := l.login(sso.Email, "any-password-1A!"); code == http.StatusOK {
+	if _, code := signIn(t, sso.Email, "any-password-1A!"); code == http.StatusOK {
 		t.Error("the SSO account accepts a password")
 	}
 
@@ -297,16 +289,16 @@ func TestLifecycleCreateAccountOverGRPC(t *testing.T) {
 	if got := resp.GetSuccess().GetResource().GetId().GetResource(); got != created.ID {
 		t.Fatalf("response names user %q, the server has %q", got, created.ID)
 	}
-	token, code := l.login(email, string(plain[0].GetBytes()))
+	token, code := signIn(t, email, string(plain[0].GetBytes()))
 	if code != http.StatusOK || token == "" {
 		t.Fatalf("login with the generated password: HTTP %d", code)
 	}
-	var me mmUser
+	var me serverUser
 	(&api{t: t, token: token}).get("/users/me", &me)
 	if me.ID != created.ID {
 		t.Errorf("signed in as %s, want %s", me.ID, created.ID)
 	}
-	if _, code := l.login(email, string(plain[0].GetBytes())+"x"); code != http.StatusUnauthorized {
+	if _, code := signIn(t, email, string(plain[0].GetBytes())+"x"); code != http.StatusUnauthorized {
 		t.Errorf("login with a wrong password: HTTP %d, want 401", code)
 	}
 
@@ -343,7 +335,7 @@ func TestLifecycleCreateAccountOverGRPC(t *testing.T) {
 func TestLifecycleDisableAndEnable(t *testing.T) {
 	l := newLifecycle(t)
 	u, password := l.newPasswordUser("lc.off.")
-	session, code := l.login(u.Username, password)
+	session, code := signIn(t, u.Username, password)
 	if code != http.StatusOK {
 		t.Fatalf("fixture login: HTTP %d", code)
 	}
@@ -360,7 +352,7 @@ func TestLifecycleDisableAndEnable(t *testing.T) {
 	if l.meStatus(session) != http.StatusUnauthorized || l.meStatus(pat) != http.StatusUnauthorized {
 		t.Errorf("after disable_user: session HTTP %d, access token HTTP %d, want 401 for both", l.meStatus(session), l.meStatus(pat))
 	}
-	if _, code := l.login(u.Username, password); code == http.StatusOK {
+	if _, code := signIn(t, u.Username, password); code == http.StatusOK {
 		t.Error("a deactivated user can still sign in")
 	}
 	if st := syncResult(t, nil).ResourcesOfType("user")[u.ID].GetStatus().GetStatus(); st != v2.Status_RESOURCE_STATUS_DISABLED {
@@ -375,7 +367,7 @@ func TestLifecycleDisableAndEnable(t *testing.T) {
 	if st := syncResult(t, nil).ResourcesOfType("user")[u.ID].GetStatus().GetStatus(); st != v2.Status_RESOURCE_STATUS_ENABLED {
 		t.Errorf("sync after enable_user: status %v, want ENABLED", st)
 	}
-	if _, code := l.login(u.Username, password); code != http.StatusOK {
+	if _, code := signIn(t, u.Username, password); code != http.StatusOK {
 		t.Errorf("login after enable_user: HTTP %d", code)
 	}
 	r, rv = l.invoke("enable_user", u.ID)
@@ -385,8 +377,8 @@ func TestLifecycleDisableAndEnable(t *testing.T) {
 func TestLifecycleRevokeSessions(t *testing.T) {
 	l := newLifecycle(t)
 	u, password := l.newPasswordUser("lc.sess.")
-	web, _ := l.login(u.Username, password)
-	mobile, _ := l.login(u.Email, password)
+	web, _ := signIn(t, u.Username, password)
+	mobile, _ := signIn(t, u.Email, password)
 	pat := l.accessToken(u.ID)
 	for _, tok := range []string{web, mobile, pat} {
 		if l.meStatus(tok) != http.StatusOK {
@@ -466,9 +458,7 @@ func TestLifecycleSpecialAccounts(t *testing.T) {
 
 	// Another System Admin can be deactivated; the result says it was one.
 	admin, _ := l.newPasswordUser("lc.adm.")
-	if code := l.admin.do(http.MethodPut, "/users/"+admin.ID+"/roles", map[string]string{"roles": "system_user system_admin"}, nil); code != http.StatusOK {
-		t.Fatalf("promoting the fixture: HTTP %d", code)
-	}
+	l.admin.setRoles(admin.ID, "system_user system_admin")
 	r, rv = l.invoke("disable_user", admin.ID)
 	l.wantChange("disable System Admin", r, rv, true, "disabled", "System Admin "+admin.Username)
 	r, rv = l.invoke("enable_user", admin.ID)
