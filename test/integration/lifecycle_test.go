@@ -323,11 +323,13 @@ func TestLifecycleCreateAccountOverGRPC(t *testing.T) {
 
 	// SSO option naming the service.
 	sso := v2.CredentialOptions_builder{Sso: v2.CredentialOptions_SSO_builder{SsoProvider: "gitlab"}.Build()}.Build()
+	// auth_data is unique on the server, and accounts outlive test runs.
+	gitlabID := l.unique("4242")
 	email = l.unique("lc.gitlab.") + "@example.com"
-	if _, _, err := synctest.CreateAccount(t, ctx, cc, synctest.AccountInfo(t, email, "", map[string]any{"auth_data": "4242"}), sso); err != nil {
+	if _, _, err := synctest.CreateAccount(t, ctx, cc, synctest.AccountInfo(t, email, "", map[string]any{"auth_data": gitlabID}), sso); err != nil {
 		t.Fatal(err)
 	}
-	if u := l.createdByEmail(email); u.AuthService != "gitlab" || u.AuthData != "4242" {
+	if u := l.createdByEmail(email); u.AuthService != "gitlab" || u.AuthData != gitlabID {
 		t.Errorf("SSO-option account on the server: %+v", u)
 	}
 }
