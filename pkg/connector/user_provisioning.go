@@ -322,6 +322,10 @@ func (s *userSyncer) createUser(ctx context.Context, nu *mattermost.NewUser, der
 				"cannot create %s: the server has reached its limit of active users (250 without a licence); "+
 					"deactivate accounts that are no longer used, or add a licence with more seats (%v)", nu.Email, err)
 		}
+		if nu.AuthService != "" && mattermost.HasID(err, mattermost.ErrIDSaveUser) {
+			return nil, nil, fmt.Errorf("creating the %s account %s failed; Mattermost answers this when another account "+
+				"already has the SSO user id (auth_data) %q: %w", nu.AuthService, nu.Email, *nu.AuthData, err)
+		}
 		emailTaken, usernameTaken := mattermost.HasID(err, mattermost.ErrIDEmailExists), mattermost.HasID(err, mattermost.ErrIDUsernameExists)
 		if !emailTaken && !usernameTaken {
 			return nil, nil, err

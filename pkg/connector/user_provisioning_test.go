@@ -235,6 +235,23 @@ func TestCreateAccountRefusesWhatMattermostCannotDo(t *testing.T) {
 	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "limit of active users") {
 		t.Errorf("user limit: err = %v, want FailedPrecondition", err)
 	}
+
+	// An SSO id another account has: the server answers 500 with a generic error id.
+	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v4/users" {
+			mmfake.WriteError(w, http.StatusInternalServerError, mattermost.ErrIDSaveUser, "Unable to save the account.")
+			return true
+		}
+		return false
+	}
+	_, _, err = synctest.CreateAccount(t, ctx, cc, synctest.AccountInfo(t, "x@example.com", "", map[string]any{
+		"auth_service": "saml", "auth_data": "taken"}), synctest.RandomPassword(20))
+	if err == nil || !strings.Contains(err.Error(), `already has the SSO user id (auth_data) "taken"`) {
+		t.Errorf("taken SSO id: err = %v", err)
+	}
+	if n := len(slices.DeleteFunc(fake.Requests(), func(r string) bool { return r != "POST /api/v4/users" })); n != 2 {
+		t.Errorf("POST /users sent %d times for two requests; account creation must not be retried", n)
+	}
 }
 
 func TestCreateAccountThatAlreadyExists(t *testing.T) {

@@ -11,6 +11,9 @@ const (
 	ErrIDEmailExists = "app.user.save.email_exists.app_error"
 	// ErrIDUsernameExists: POST /users with a username another account (or a group) has.
 	ErrIDUsernameExists = "app.user.save.username_exists.app_error"
+	// ErrIDSaveUser: POST /users failed in the database; an SSO account whose
+	// auth_data another account already has ends here (HTTP 500, unique key users_authdata_key).
+	ErrIDSaveUser = "app.user.save.app_error"
 	// ErrIDMissingAccount: GET /users/{id}, /users/email/{e}, /users/username/{u} of an unknown user.
 	ErrIDMissingAccount = "app.user.missing_account.const"
 	// ErrIDManagedByLDAP: PUT /users/{id}/active on an LDAP account; the LDAP sync owns its status.
