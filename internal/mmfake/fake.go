@@ -30,6 +30,11 @@ type Server struct {
 	Users       []mattermost.User
 	Teams       []mattermost.Team
 	TeamMembers map[string][]mattermost.TeamMember // by team id
+	// Channels and ChannelMembers (by channel id) back the channel endpoints (channels.go).
+	Channels       []mattermost.Channel
+	ChannelMembers map[string][]mattermost.ChannelMember
+	// MaxUsersPerTeam, when > 0, is TeamSettings.MaxUsersPerTeam (adds beyond it fail).
+	MaxUsersPerTeam int
 
 	// Roles are the server's roles by name; New fills in the built-in system roles.
 	Roles map[string]mattermost.Role
@@ -62,10 +67,11 @@ type Server struct {
 // New starts a fake server with one System Admin (id "admin", the token's owner).
 func New(t testing.TB) *Server {
 	s := &Server{
-		Mux:         http.NewServeMux(),
-		Token:       Token,
-		MeID:        "admin",
-		TeamMembers: map[string][]mattermost.TeamMember{},
+		Mux:            http.NewServeMux(),
+		Token:          Token,
+		MeID:           "admin",
+		TeamMembers:    map[string][]mattermost.TeamMember{},
+		ChannelMembers: map[string][]mattermost.ChannelMember{},
 		Users: []mattermost.User{{ID: "admin", Username: "admin", Email: "admin@example.com",
 			Roles: "system_admin system_user", CreateAt: 1_600_000_000_000}},
 		Roles:         builtInSystemRoles(),
@@ -81,6 +87,7 @@ func New(t testing.TB) *Server {
 	s.Mux.HandleFunc("GET /api/v4/teams", s.listTeams)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}", s.getTeam)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/members", s.listTeamMembers)
+	s.registerMembershipRoutes()
 	s.registerRoles()
 	s.registerReports()
 	s.registerGroups()
@@ -179,6 +186,13 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	users := slices.Clone(s.Users)
+	if ch := r.URL.Query().Get("in_channel"); ch != "" {
+		in := map[string]bool{}
+		for _, m := range s.ChannelMembers[ch] {
+			in[m.UserID] = true
+		}
+		users = slices.DeleteFunc(users, func(u mattermost.User) bool { return !in[u.ID] })
+	}
 	_, roleExists := s.Roles[r.URL.Query().Get("role")]
 	s.Mu.Unlock()
 	if role := r.URL.Query().Get("role"); role != "" {

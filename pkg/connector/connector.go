@@ -135,6 +135,7 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 	return []connectorbuilder.ResourceSyncerV2{
 		newUserSyncer(c.client, c.opts),
 		newTeamSyncer(c.client, c.opts),
+		newChannelSyncer(c.client, c.opts),
 		newRoleSyncer(c.client),
 		newGroupSyncer(c.client),
 	}

@@ -41,4 +41,14 @@ var (
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
 		Annotations: annotationsFor(manageSystem),
 	}.Build()
+
+	// Channels are listed per team (children of their team resource), so
+	// they sync only through their parent.
+	channelResourceType = v2.ResourceType_builder{
+		Id:          "channel",
+		DisplayName: "Channel",
+		Description: "A private channel of a Mattermost team (public ones too with sync-public-channels), with member and admin entitlements",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
+		Annotations: annotationsFor(manageSystem),
+	}.Build()
 )

@@ -22,10 +22,12 @@ type teamSyncer struct {
 	client     *mattermost.Client
 	opts       Options
 	groupLinks *groupLinker
+	*membershipProvisioner
 }
 
 func newTeamSyncer(client *mattermost.Client, opts Options) *teamSyncer {
-	return &teamSyncer{client: client, opts: opts, groupLinks: newGroupLinker(client, opts)}
+	return &teamSyncer{client: client, opts: opts, groupLinks: newGroupLinker(client, opts),
+		membershipProvisioner: newMembershipProvisioner(client, teamMemberships{client: client})}
 }
 
 func (s *teamSyncer) ResourceType(_ context.Context) *v2.ResourceType { return teamResourceType }
@@ -77,6 +79,10 @@ func teamResource(t *mattermost.Team) (*v2.Resource, error) {
 	if t.IsArchived() {
 		opts = append(opts, resource.WithResourceStatus(v2.Status_RESOURCE_STATUS_DISABLED,
 			"archived "+msToTime(t.DeleteAt).Format(time.RFC3339)))
+	} else {
+		// The channels of an archived team are out of reach, so only live
+		// teams have their channels listed.
+		opts = append(opts, resource.WithAnnotation(&v2.ChildResourceType{ResourceTypeId: channelResourceType.GetId()}))
 	}
 	return resource.NewResource(t.DisplayName, teamResourceType, t.ID, opts...)
 }
@@ -94,19 +100,25 @@ func teamTypeName(t string) string {
 }
 
 func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	return membershipEntitlements(r, "team", "Team"), nil, nil
+}
+
+// membershipEntitlements are the member and admin entitlements of a team or
+// channel; kind names it in lower case, title in the admin role's name.
+func membershipEntitlements(r *v2.Resource, kind, title string) []*v2.Entitlement {
 	name := r.GetDisplayName()
 	return []*v2.Entitlement{
 		entitlement.NewAssignmentEntitlement(r, memberEntitlement,
 			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("%s team member", name)),
-			entitlement.WithDescription(fmt.Sprintf("Member of the %s team", name)),
+			entitlement.WithDisplayName(fmt.Sprintf("%s %s member", name, kind)),
+			entitlement.WithDescription(fmt.Sprintf("Member of the %s %s", name, kind)),
 		),
 		entitlement.NewPermissionEntitlement(r, adminEntitlement,
 			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("%s team admin", name)),
-			entitlement.WithDescription(fmt.Sprintf("Team Admin of the %s team (scheme_admin)", name)),
+			entitlement.WithDisplayName(fmt.Sprintf("%s %s admin", name, kind)),
+			entitlement.WithDescription(fmt.Sprintf("%s Admin of the %s %s (scheme_admin)", title, name, kind)),
 		),
-	}, nil, nil
+	}
 }
 
 // Grants gives every active member `member`, and members with scheme_admin

@@ -166,6 +166,16 @@ func sameOriginRedirects(base *url.URL) func(*http.Request, []*http.Request) err
 // do sends one API call, retrying transient failures within the retry policy,
 // and decodes a JSON answer into out (when out is not nil).
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.send(ctx, method, path, query, in, out, method != http.MethodPost)
+}
+
+// readByPost sends a POST that only reads (such as /channels/{id}/members/ids,
+// which takes its ids in the body), so it may be repeated like a GET.
+func (c *Client) readByPost(ctx context.Context, path string, in, out any) error {
+	return c.send(ctx, http.MethodPost, path, nil, in, out, true)
+}
+
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, in, out any, repeatable bool) error {
 	u := *c.baseURL
 	u.Path = c.baseURL.Path + apiPath + path
 	u.RawQuery = query.Encode()
@@ -180,7 +190,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		e.redact(c.token)
 		e.Attempts = attempt
-		if !e.transient || !retryable(method, path, e) || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
+		if !e.transient || !retryable(repeatable, e) || attempt >= c.retry.MaxAttempts || ctx.Err() != nil {
 			return e
 		}
 		wait := c.retry.delay(attempt, e)
@@ -195,20 +205,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 }
 
-// retryable says whether a transient failure may be retried for this method:
-// a 429 was not processed, so any call may be repeated; other failures may
-// have been applied, so only calls that are safe to repeat are.
-func retryable(method, path string, e *Error) bool {
-	if e.StatusCode == http.StatusTooManyRequests {
-		return true
-	}
-	return method != http.MethodPost || readOnlyPosts[path]
-}
-
-// readOnlyPosts are POST endpoints that only read (their arguments are too
-// long for a query string), so repeating them is as safe as repeating a GET.
-var readOnlyPosts = map[string]bool{
-	"/roles/names": true,
+// retryable says whether a transient failure may be retried: a 429 was not
+// processed, so any call may be repeated; other failures may have been
+// applied, so only calls that are safe to repeat are.
+func retryable(repeatable bool, e *Error) bool {
+	return e.StatusCode == http.StatusTooManyRequests || repeatable
 }
 
 func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown string, in, out any) *Error {
@@ -315,21 +316,21 @@ type Page[T any] struct {
 // except after an exact multiple of PerPage.
 func listPage[T any](ctx context.Context, c *Client, path string, query url.Values, page int) (Page[T], error) {
 	var items []T
-	if err := c.getPage(ctx, path, query, page, &items); err != nil {
+	if err := c.getPage(ctx, path, query, page, PerPage, &items); err != nil {
 		return Page[T]{}, err
 	}
 	return pageOf(items, page), nil
 }
 
-// getPage fetches page `page` of a listing at PerPage items a page into out,
-// for listings that wrap their items in an object.
-func (c *Client) getPage(ctx context.Context, path string, query url.Values, page int, out any) error {
+// getPage fetches the items [page*perPage, (page+1)*perPage) of a listing
+// into out (a slice, or an object for listings that wrap their items).
+func (c *Client) getPage(ctx context.Context, path string, query url.Values, page, perPage int, out any) error {
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
 	}
 	q.Set("page", strconv.Itoa(page))
-	q.Set("per_page", strconv.Itoa(PerPage))
+	q.Set("per_page", strconv.Itoa(perPage))
 	return c.do(ctx, http.MethodGet, path, q, nil, out)
 }
 

@@ -41,7 +41,7 @@ func (c *Client) ListGroupMembers(ctx context.Context, groupID string, page int)
 	var body struct {
 		Members []User `json:"members"`
 	}
-	if err := c.getPage(ctx, "/groups/"+pathEscape(groupID)+"/members", nil, page, &body); err != nil {
+	if err := c.getPage(ctx, "/groups/"+pathEscape(groupID)+"/members", nil, page, PerPage, &body); err != nil {
 		return Page[User]{}, err
 	}
 	return pageOf(body.Members, page), nil
@@ -64,7 +64,7 @@ func (c *Client) listLinkedGroups(ctx context.Context, path string, page int) (P
 	var body struct {
 		Groups []Group `json:"groups"`
 	}
-	if err := c.getPage(ctx, path, nil, page, &body); err != nil {
+	if err := c.getPage(ctx, path, nil, page, PerPage, &body); err != nil {
 		return Page[Group]{}, err
 	}
 	return pageOf(body.Groups, page), nil

@@ -44,7 +44,7 @@ const (
 // does not know are left out of the answer. The server takes up to 100 names.
 func (c *Client) GetRolesByNames(ctx context.Context, names []string) ([]Role, error) {
 	var roles []Role
-	if err := c.do(ctx, http.MethodPost, "/roles/names", nil, names, &roles); err != nil {
+	if err := c.readByPost(ctx, "/roles/names", names, &roles); err != nil {
 		return nil, err
 	}
 	return roles, nil
