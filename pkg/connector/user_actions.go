@@ -145,18 +145,6 @@ func (s *userSyncer) actionTarget(ctx context.Context, args *structpb.Struct) (*
 	return u, err
 }
 
-// describeUser names a user in messages: username, id and the kind of account.
-func describeUser(u *mattermost.User) string {
-	kind := "user"
-	switch {
-	case u.IsBot:
-		kind = "bot"
-	case u.HasRole(mattermost.RoleSystemAdmin):
-		kind = "System Admin"
-	}
-	return fmt.Sprintf("%s %s (%s)", kind, u.Username, u.ID)
-}
-
 func statusWord(active bool) string {
 	if active {
 		return "enabled"

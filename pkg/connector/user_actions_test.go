@@ -75,7 +75,7 @@ func TestDisableAndEnableUser(t *testing.T) {
 	cc := serveConnector(t, fake)
 
 	st, rv := invoke(t, cc, actionDisableUser, map[string]any{"user_id": idAlice})
-	wantOutcome(t, "disable", idAlice, st, rv, true, "disabled", "deactivated user alice")
+	wantOutcome(t, "disable", idAlice, st, rv, true, "disabled", `deactivated user "alice"`)
 	if u, _ := fake.User(idAlice); u.IsActive() || len(fake.Sessions[idAlice]) != 0 {
 		t.Fatalf("alice after disable: %+v, sessions %v", u, fake.Sessions[idAlice])
 	}
@@ -84,7 +84,7 @@ func TestDisableAndEnableUser(t *testing.T) {
 
 	// The argument may also be a user resource id, as C1 sends it.
 	st, rv = invoke(t, cc, actionEnableUser, map[string]any{"user_id": map[string]any{"resource_type_id": "user", "resource_id": idAlice}})
-	wantOutcome(t, "enable", idAlice, st, rv, true, "enabled", "re-activated user alice")
+	wantOutcome(t, "enable", idAlice, st, rv, true, "enabled", `re-activated user "alice"`)
 	if u, _ := fake.User(idAlice); !u.IsActive() {
 		t.Fatal("alice still deactivated")
 	}
@@ -98,16 +98,16 @@ func TestDisableAndEnableUser(t *testing.T) {
 
 	// A System Admin other than the token's owner can be deactivated, and the result says who it was.
 	st, rv = invoke(t, cc, actionDisableUser, map[string]any{"user_id": idAdmin2})
-	wantOutcome(t, "disable admin", idAdmin2, st, rv, true, "disabled", "System Admin olivia")
+	wantOutcome(t, "disable admin", idAdmin2, st, rv, true, "disabled", `System Admin "olivia"`)
 }
 
 func TestDisableUserBotsUseTheBotsAPI(t *testing.T) {
 	fake := lifecycleFake(t)
 	cc := serveConnector(t, fake)
 	st, rv := invoke(t, cc, actionDisableUser, map[string]any{"user_id": idRobot})
-	wantOutcome(t, "disable bot", idRobot, st, rv, true, "disabled", "disabled bot robot")
+	wantOutcome(t, "disable bot", idRobot, st, rv, true, "disabled", `disabled bot "robot"`)
 	st, rv = invoke(t, cc, actionEnableUser, map[string]any{"user_id": idRobot})
-	wantOutcome(t, "enable bot", idRobot, st, rv, true, "enabled", "re-activated bot robot")
+	wantOutcome(t, "enable bot", idRobot, st, rv, true, "enabled", `re-activated bot "robot"`)
 	reqs := fake.Requests()
 	if !slices.Contains(reqs, "POST /api/v4/bots/"+idRobot+"/disable") || !slices.Contains(reqs, "POST /api/v4/bots/"+idRobot+"/enable") {
 		t.Errorf("bot not switched through /bots: %v", reqs)

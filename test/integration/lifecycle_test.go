@@ -347,7 +347,7 @@ func TestLifecycleDisableAndEnable(t *testing.T) {
 	}
 
 	r, rv := l.invoke("disable_user", u.ID)
-	l.wantChange("disable_user", r, rv, true, "disabled", "deactivated user "+u.Username)
+	l.wantChange("disable_user", r, rv, true, "disabled", `deactivated user "`+u.Username)
 	if got := l.user(u.ID).DeleteAt; got == 0 {
 		t.Fatal("the server still has the user active")
 	}
@@ -365,7 +365,7 @@ func TestLifecycleDisableAndEnable(t *testing.T) {
 	l.wantChange("disable_user again", r, rv, false, "disabled", "already disabled")
 
 	r, rv = l.invoke("enable_user", u.ID)
-	l.wantChange("enable_user", r, rv, true, "enabled", "re-activated user "+u.Username)
+	l.wantChange("enable_user", r, rv, true, "enabled", `re-activated user "`+u.Username)
 	if st := syncResult(t, nil).ResourcesOfType("user")[u.ID].GetStatus().GetStatus(); st != v2.Status_RESOURCE_STATUS_ENABLED {
 		t.Errorf("sync after enable_user: status %v, want ENABLED", st)
 	}
@@ -443,7 +443,7 @@ func TestLifecycleSpecialAccounts(t *testing.T) {
 	}
 	l.retire(bot.UserID, true)
 	r, rv = l.invoke("disable_user", bot.UserID)
-	l.wantChange("disable bot", r, rv, true, "disabled", "disabled bot "+botName)
+	l.wantChange("disable bot", r, rv, true, "disabled", `disabled bot "`+botName)
 	var botRec struct {
 		DeleteAt int64 `json:"delete_at"`
 	}
@@ -452,7 +452,7 @@ func TestLifecycleSpecialAccounts(t *testing.T) {
 		t.Errorf("bot after disable_user: bot delete_at %d, user delete_at %d", botRec.DeleteAt, l.user(bot.UserID).DeleteAt)
 	}
 	r, rv = l.invoke("enable_user", bot.UserID)
-	l.wantChange("enable bot", r, rv, true, "enabled", "re-activated bot "+botName)
+	l.wantChange("enable bot", r, rv, true, "enabled", `re-activated bot "`+botName)
 	l.admin.get("/bots/"+bot.UserID, &botRec)
 	if botRec.DeleteAt != 0 {
 		t.Error("bot still disabled after enable_user")
@@ -462,7 +462,7 @@ func TestLifecycleSpecialAccounts(t *testing.T) {
 	admin, _ := l.newPasswordUser("lc.adm.")
 	l.admin.setRoles(admin.ID, "system_user system_admin")
 	r, rv = l.invoke("disable_user", admin.ID)
-	l.wantChange("disable System Admin", r, rv, true, "disabled", "System Admin "+admin.Username)
+	l.wantChange("disable System Admin", r, rv, true, "disabled", `System Admin "`+admin.Username)
 	r, rv = l.invoke("enable_user", admin.ID)
-	l.wantChange("enable System Admin", r, rv, true, "enabled", "System Admin "+admin.Username)
+	l.wantChange("enable System Admin", r, rv, true, "enabled", `System Admin "`+admin.Username)
 }
