@@ -30,7 +30,7 @@ test-integration:
 	go test -tags integration -count=1 -timeout 45m ./test/integration/
 
 lint: $(GOLANGCI_LINT)
-	$(GOLANGCI_LINT) run --build-tags integration ./...
+	$(GOLANGCI_LINT) run --allow-parallel-runners --build-tags integration ./...
 
 $(GOLANGCI_LINT):
 	GOFLAGS= go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)

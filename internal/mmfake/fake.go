@@ -49,6 +49,14 @@ type Server struct {
 	TeamGroups    map[string][]GroupLink
 	ChannelGroups map[string][]GroupLink
 
+	// Account lifecycle (lifecycle.go).
+	Sessions              map[string][]mattermost.Session // by user id
+	CreatedUsers          []mattermost.NewUser            // bodies of POST /users, in order
+	PasswordMinimumLength int                             // PasswordSettings.MinimumLength (default 8)
+	// UsernameConflictFirst makes POST /users name a taken username before a
+	// taken e-mail address when both are taken (the server names either).
+	UsernameConflictFirst bool
+
 	// Intercept, when set, sees every request first; returning true means it answered.
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
 
@@ -93,6 +101,7 @@ func start(t testing.TB, newServer func(http.Handler) *httptest.Server) *Server 
 	s.registerRoles()
 	s.registerReports()
 	s.registerGroups()
+	s.registerLifecycle()
 	s.Server = newServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s

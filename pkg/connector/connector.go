@@ -76,6 +76,8 @@ func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
 	return v2.ConnectorMetadata_builder{
 		DisplayName: "Mattermost",
 		Description: "Users, teams, channels and system roles of a Mattermost server, with provisioning",
+		// The form C1 shows to create an account (see user_provisioning.go).
+		AccountCreationSchema: accountCreationSchema(),
 	}.Build(), nil
 }
 

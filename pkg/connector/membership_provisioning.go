@@ -88,7 +88,17 @@ func refusal(code codes.Code, format string, args ...any) error {
 	return status.Errorf(code, "baton-mattermost: "+format, args...)
 }
 
-func describeUser(u *mattermost.User) string { return fmt.Sprintf("user %q (%s)", u.Username, u.ID) }
+// describeUser names a user in messages: the kind of account, username and id.
+func describeUser(u *mattermost.User) string {
+	kind := "user"
+	switch {
+	case u.IsBot:
+		kind = "bot"
+	case u.HasRole(mattermost.RoleSystemAdmin):
+		kind = "System Admin"
+	}
+	return fmt.Sprintf("%s %q (%s)", kind, u.Username, u.ID)
+}
 
 // entitlementSlug returns "member" or "admin" from an entitlement id "team:<id>:member".
 func entitlementSlug(ent *v2.Entitlement) string {

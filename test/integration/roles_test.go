@@ -147,6 +147,23 @@ func TestRoleProvisioningOnServer(t *testing.T) {
 
 	// The last System Admin: after olivia is demoted, sysadmin is the only
 	// human admin left (the admin bot does not count) and cannot be demoted.
+	// Other tests may have made more human admins: demote them for the
+	// moment, so the refusal is certain to be about the last admin.
+	for _, u := range getAll[serverUser](a, "/users?role=system_admin") {
+		if u.IsBot || u.DeleteAt > 0 || u.Username == server["MM_ADMIN_USERNAME"] || u.Username == "olivia.bennett" ||
+			!slices.Contains(strings.Fields(u.Roles), "system_admin") {
+			continue
+		}
+		t.Cleanup(func() { adminAPI(t).setRoles(u.ID, u.Roles) })
+		a.setRoles(u.ID, "system_user")
+	}
+	// Should the refusal fail, the admin bot puts sysadmin back, or every later test would break.
+	t.Cleanup(func() {
+		bot := &api{t: t, token: server["MM_BOT_ADMIN_TOKEN"]}
+		if got := bot.userByName(server["MM_ADMIN_USERNAME"]).Roles; !slices.Contains(strings.Fields(got), "system_admin") {
+			bot.setRoles(server["MM_ADMIN_USER_ID"], "system_user system_admin")
+		}
+	})
 	olivia := a.userByName("olivia.bennett")
 	t.Cleanup(func() { adminAPI(t).setRoles(olivia.ID, olivia.Roles) })
 	if r := runConnector(t, env, "-f", c1z, "--revoke-grant", "role:system_admin:assigned:user:"+olivia.ID); r.ExitCode != 0 {

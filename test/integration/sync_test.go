@@ -20,7 +20,10 @@ type serverUser struct {
 	IsBot       bool   `json:"is_bot"`
 	Roles       string `json:"roles"`
 	Email       string `json:"email"`
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
 	AuthService string `json:"auth_service"`
+	AuthData    string `json:"auth_data"`
 }
 
 type serverTeam struct {

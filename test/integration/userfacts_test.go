@@ -42,8 +42,7 @@ func lastLogins(t *testing.T) map[string]int64 {
 // login signs a user in with their password, which is what sets last_login.
 func login(t *testing.T, username, password string) {
 	t.Helper()
-	a := &api{t: t}
-	if code := a.do(http.MethodPost, "/users/login", map[string]string{"login_id": username, "password": password}, nil); code != http.StatusOK {
+	if _, code := signIn(t, username, password); code != http.StatusOK {
 		t.Fatalf("login as %s: HTTP %d", username, code)
 	}
 }
