@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Benchmark of a full baton-mattermost sync against a large, real Mattermost server
+# (make bench; see docs/benchmarks.md).
+#
+# For each size it starts a fresh local server (test/localserver/mattermost.sh up),
+# bulk-loads users, teams and memberships into its PostgreSQL (test/bench/load),
+# restarts the server and checks through the API that it serves them. Then, on the
+# same data:
+#   1. one counted pass through a counting proxy (test/bench/countproxy): the requests,
+#      bytes, duplicate pages and per-user calls of the sync and of the reference;
+#   2. BENCH_PAIRS timed pairs straight to the server, alternating which side goes first:
+#      the reference fetcher (test/bench/reference: only the pages a sync needs, decoded)
+#      and a full baton-mattermost sync to a c1z with the default configuration, each run
+#      under test/bench/measure (wall time, peak RSS and Pss of the whole process tree).
+# It prints a markdown table of medians and writes every raw result to BENCH_OUT.
+#
+# Settings (environment):
+#   BENCH_SIZES        user counts, default "10000 50000 100000" (teams = users/100,
+#                      ~4 memberships per user, 2% deactivated)
+#   BENCH_PAIRS        timed pairs per size, default 3
+#   BENCH_OUT          results directory, default <repo>/dist/bench/results
+#   BENCH_CONNECTOR    connector binary to measure, default: built from this checkout
+#   BENCH_SYNC_ARGS    extra sync flags, e.g. "--workers 1" or "--storage-engine sqlite"
+#   BENCH_REPORT_COST  1: also time one reference run that reads /reports/users (last
+#                      logins) per size, to show that endpoint's cost
+#   BENCH_KEEP_SERVER  1: leave the server of the last size running
+#   MM_STATE_DIR, MM_PORT, MM_PG_PORT: the local server's (see test/localserver/README.md);
+#                      its database is replaced, as by `mattermost.sh up`.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+SIZES=${BENCH_SIZES:-"10000 50000 100000"}
+PAIRS=${BENCH_PAIRS:-3}
+OUT=${BENCH_OUT:-$REPO/dist/bench/results}
+BIN=$REPO/dist/bench/bin
+export MM_STATE_DIR=${MM_STATE_DIR:-$REPO/.localserver}
+MMSH=$REPO/test/localserver/mattermost.sh
+read -r -a SYNC_ARGS <<<"${BENCH_SYNC_ARGS:-}"
+
+say() { printf '[bench] %s\n' "$*" >&2; }
+die() {
+	printf '[bench] ERROR: %s\n' "$*" >&2
+	exit 1
+}
+
+PROXY_PID=
+cleanup() {
+	if [[ -n $PROXY_PID ]]; then kill "$PROXY_PID" 2>/dev/null || true; fi
+	if [[ ${BENCH_KEEP_SERVER:-} != 1 ]]; then bash "$MMSH" down >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+
+command -v jq >/dev/null || die "jq is required"
+PSQL=$(command -v psql || printf '%s\n' /usr/lib/postgresql/*/bin/psql | sort -V | tail -n 1)
+
+mkdir -p "$OUT" "$BIN"
+say "building the tools and the connector into $BIN"
+(cd "$REPO" && for tool in load reference measure countproxy; do go build -o "$BIN/$tool" "./test/bench/$tool"; done)
+CONNECTOR=${BENCH_CONNECTOR:-$BIN/baton-mattermost}
+if [[ -z ${BENCH_CONNECTOR:-} ]]; then (cd "$REPO" && go build -o "$CONNECTOR" ./cmd/baton-mattermost); fi
+
+# api GET-PATH: one admin API call.
+api() { curl -fsS -H "Authorization: Bearer $MM_ADMIN_TOKEN" "$MM_URL/api/v4$1"; }
+
+median() { jq -s 'sort | if length == 0 then null else .[(length - 1) / 2 | floor] end'; }
+
+# run_reference URL LASTLOGIN RESULT: the reference fetcher under measure.
+run_reference() {
+	MM_API_TOKEN=$MM_ADMIN_TOKEN "$BIN/measure" -o "$3.measure.json" -- \
+		"$BIN/reference" -url "$1" -last-login="$2" >"$3.json"
+}
+
+# run_sync URL RESULT: a full sync to a fresh c1z under measure.
+run_sync() {
+	local c1z=$WORK/sync.c1z
+	rm -f "$c1z"
+	BATON_API_TOKEN=$MM_ADMIN_TOKEN "$BIN/measure" -timeline "$2.timeline.tsv" -o "$2.measure.json" -- \
+		"$CONNECTOR" --base-url "$1" -f "$c1z" "${SYNC_ARGS[@]}" >"$2.log" 2>&1 ||
+		die "sync failed (log: $2.log)"
+	[[ -s $c1z ]] || die "sync wrote no c1z (log: $2.log)"
+	stat -c %s "$c1z" >"$2.c1z-bytes"
+}
+
+bench_size() {
+	local users=$1 dir=$OUT/$1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	WORK=$(mktemp -d)
+
+	say "== $users users: fresh server"
+	bash "$MMSH" up >"$dir/up.log" 2>&1 || die "server start failed ($dir/up.log)"
+	# shellcheck disable=SC1091
+	source "$MM_STATE_DIR/server.env"
+	local users0 teams0
+	users0=$(api /users/stats | jq .total_users_count)
+	teams0=$(api '/teams?include_total_count=true&per_page=1' | jq .total_count)
+
+	say "loading $users users into PostgreSQL"
+	local t0=$SECONDS
+	"$BIN/load" -users "$users" -summary "$dir/load.json" 2>"$dir/load.log" |
+		"$PSQL" -q -v ON_ERROR_STOP=1 "$MM_PG_DSN" >>"$dir/load.log" 2>&1 || die "load failed ($dir/load.log)"
+	echo $((SECONDS - t0)) >"$dir/load-seconds"
+	bash "$MMSH" restart-server >>"$dir/up.log" 2>&1 || die "server restart failed ($dir/up.log)"
+	say "loaded in $(cat "$dir/load-seconds")s; checking what the server serves"
+	verify "$dir/load.json" "$users0" "$teams0" | tee "$dir/verify.txt" >&2
+
+	say "counted pass through the counting proxy"
+	"$BIN/countproxy" -upstream "$MM_URL" -addr-file "$WORK/proxy.addr" 2>"$dir/countproxy.log" &
+	PROXY_PID=$!
+	for _ in $(seq 50); do [[ -s $WORK/proxy.addr ]] && break; sleep 0.1; done
+	local proxy
+	proxy=$(cat "$WORK/proxy.addr")
+	run_sync "$proxy" "$dir/counted-sync"
+	curl -fsS "$proxy/_count/report" >"$dir/counted-sync.count.json"
+	curl -fsS -X POST "$proxy/_count/reset"
+	# The reference reads last logins exactly when the sync did.
+	LASTLOGIN=false
+	if jq -e '.by_kind["GET /api/v4/reports/users"] // 0 > 0' "$dir/counted-sync.count.json" >/dev/null; then LASTLOGIN=true; fi
+	echo "$LASTLOGIN" >"$dir/last-login"
+	run_reference "$proxy" "$LASTLOGIN" "$dir/counted-reference"
+	curl -fsS "$proxy/_count/report" >"$dir/counted-reference.count.json"
+	kill "$PROXY_PID" && wait "$PROXY_PID" 2>/dev/null || true
+	PROXY_PID=
+
+	if [[ ${BENCH_REPORT_COST:-} == 1 && $LASTLOGIN == false ]]; then
+		say "one reference run with the /reports/users pages (last logins)"
+		run_reference "$MM_URL" true "$dir/reference-last-login"
+	fi
+
+	local i
+	for ((i = 1; i <= PAIRS; i++)); do
+		say "timed pair $i/$PAIRS"
+		if ((i % 2)); then
+			run_reference "$MM_URL" "$LASTLOGIN" "$dir/reference-$i"
+			run_sync "$MM_URL" "$dir/sync-$i"
+		else
+			run_sync "$MM_URL" "$dir/sync-$i"
+			run_reference "$MM_URL" "$LASTLOGIN" "$dir/reference-$i"
+		fi
+		say "  reference $(jq .seconds "$dir/reference-$i.measure.json")s, sync $(jq .seconds "$dir/sync-$i.measure.json")s"
+	done
+	rm -rf "$WORK"
+	summarize "$dir" >"$dir/summary.json"
+}
+
+# verify LOAD-SUMMARY USERS-BEFORE TEAMS-BEFORE: the server serves what was loaded.
+verify() {
+	local sum=$1 users0=$2 teams0=$3 got want tid
+	got=$(api /users/stats | jq .total_users_count)
+	want=$((users0 + $(jq '.users - .deactivated' "$sum")))
+	[[ $got == "$want" ]] || die "/users/stats: $got active users, want $want"
+	echo "users/stats: $got active users (loaded $(jq .users "$sum"), $(jq .deactivated "$sum") of them deactivated)"
+	got=$(api '/teams?include_total_count=true&per_page=1' | jq .total_count)
+	want=$((teams0 + $(jq .teams "$sum")))
+	[[ $got == "$want" ]] || die "/teams total_count: $got, want $want"
+	echo "teams: $got"
+	tid=$(jq -r .largest_team_id "$sum")
+	got=$(api "/teams/$tid/stats" | jq .total_member_count)
+	want=$(jq .largest "$sum")
+	[[ $got == "$want" ]] || die "largest team: $got members, want $want"
+	got=$(api "/teams/$tid/members?page=0&per_page=200" | jq length)
+	[[ $got == 200 ]] || die "largest team: first members page has $got rows, want 200"
+	echo "largest team: $want members (first page: $got)"
+	got=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$MM_URL/api/v4/users/login" \
+		-d "{\"login_id\":\"$(jq -r .sample_username "$sum")\",\"password\":\"Bench-Passw0rd!\"}")
+	[[ $got == 200 ]] || die "a loaded user cannot log in (HTTP $got)"
+	echo "login of a loaded user: HTTP $got"
+}
+
+# summarize DIR: medians of the timed pairs and the counted pass, as JSON.
+summarize() {
+	local d=$1
+	m() { cat "$d"/$1-[0-9]*.measure.json | jq "$2" | median; }
+	jq -n \
+		--argjson users "$(jq .users "$d/load.json")" \
+		--argjson memberships "$(jq .memberships "$d/load.json")" \
+		--argjson last_login "$(cat "$d/last-login")" \
+		--argjson pairs "$PAIRS" \
+		--argjson ref_count "$(cat "$d/counted-reference.count.json")" \
+		--argjson sync_count "$(cat "$d/counted-sync.count.json")" \
+		--argjson ref_s "$(m reference .seconds)" --argjson sync_s "$(m sync .seconds)" \
+		--argjson ref_rss "$(m reference .peak_rss_kb)" --argjson sync_rss "$(m sync .peak_rss_kb)" \
+		--argjson ref_pss "$(m reference .peak_pss_kb)" --argjson sync_pss "$(m sync .peak_pss_kb)" \
+		--argjson ref_cpu "$(m reference .cpu_seconds)" --argjson sync_cpu "$(m sync .cpu_seconds)" \
+		--argjson ratios "$(for ((i = 1; i <= PAIRS; i++)); do
+			jq -n --slurpfile s "$d/sync-$i.measure.json" --slurpfile r "$d/reference-$i.measure.json" '$s[0].seconds / $r[0].seconds'
+		done | median)" \
+		--argjson c1z "$(cat "$d"/sync-[0-9]*.c1z-bytes | median)" \
+		'{users: $users, memberships: $memberships, last_login: $last_login, pairs: $pairs,
+		  reference: {requests: $ref_count.requests, bytes: $ref_count.bytes, seconds: $ref_s, rss_kb: $ref_rss, pss_kb: $ref_pss, cpu_seconds: $ref_cpu},
+		  sync: {requests: $sync_count.requests, bytes: $sync_count.bytes, duplicates: $sync_count.duplicates,
+		         per_user_calls: $sync_count.per_user_calls, extra: ($sync_count.by_kind | to_entries | map(select(.key | test("/users$|/teams$|/members$|/reports/users$") | not)) | from_entries),
+		         seconds: $sync_s, rss_kb: $sync_rss, pss_kb: $sync_pss, cpu_seconds: $sync_cpu, c1z_bytes: $c1z},
+		  ratio_median_of_pairs: $ratios}'
+}
+
+table() {
+	echo "| users | memberships | side | requests | bytes (wire) | wall s (median) | peak RSS MB | peak Pss MB | CPU s | sync/reference |"
+	echo "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+	local s
+	for s in "$@"; do
+		jq -r '
+			def mb: . / 1024 | floor;
+			"| \(.users) | \(.memberships) | reference\(if .last_login then " (+last login)" else "" end) | \(.reference.requests) | \(.reference.bytes) | \(.reference.seconds * 10 | round / 10) | \(.reference.rss_kb | mb) | \(.reference.pss_kb | mb) | \(.reference.cpu_seconds * 10 | round / 10) | |",
+			"| | | sync | \(.sync.requests) (\(.sync.duplicates) dup, \(.sync.per_user_calls) per-user) | \(.sync.bytes) | \(.sync.seconds * 10 | round / 10) | \(.sync.rss_kb | mb) | \(.sync.pss_kb | mb) | \(.sync.cpu_seconds * 10 | round / 10) | \(.ratio_median_of_pairs * 100 | round / 100) |"
+		' "$s"
+	done
+}
+
+say "sizes: $SIZES; $PAIRS timed pairs each; results in $OUT"
+summaries=()
+for users in $SIZES; do
+	bench_size "$users"
+	summaries+=("$OUT/$users/summary.json")
+done
+{
+	echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/^Mem/ {print $2}') GB RAM, $(uname -sr); connector $("$CONNECTOR" --version 2>/dev/null | head -n 1 || echo '?')"
+	echo "Sync flags: ${BENCH_SYNC_ARGS:-(defaults)}; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	table "${summaries[@]}"
+} | tee "$OUT/table.md"

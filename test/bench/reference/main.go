@@ -1,0 +1,176 @@
+// Command reference does only the work a sync of a Mattermost server cannot
+// avoid: it fetches every page a full sync with the default configuration
+// needs, one request at a time, and decodes the JSON into the connector's own
+// types. Nothing is kept or written. Its wall time, requests and bytes are the
+// yardstick the benchmark holds baton-mattermost's sync against.
+//
+//	MM_API_TOKEN=... reference -url http://127.0.0.1:8065 [-last-login=false]
+//
+// Pages: /users, /teams and /teams/{id}/members (active teams only, as the
+// connector skips archived ones by default) at per_page=200, and with
+// -last-login the /reports/users pages (page_size=100, keyset paging by username).
+// It prints one JSON object: requests, bytes, item counts and seconds.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+)
+
+// Result is what one reference run did.
+type Result struct {
+	Requests    int     `json:"requests"`
+	Bytes       int64   `json:"bytes"`
+	Users       int     `json:"users"`
+	Teams       int     `json:"teams"`
+	Memberships int     `json:"memberships"`
+	ReportRows  int     `json:"report_rows"`
+	Seconds     float64 `json:"seconds"`
+	// PhaseSeconds splits Seconds by listing: users, reports, teams, members.
+	PhaseSeconds map[string]float64 `json:"phase_seconds"`
+}
+
+type fetcher struct {
+	http  *http.Client
+	base  string
+	token string
+	res   Result
+}
+
+func main() {
+	base := flag.String("url", "", "Mattermost server URL")
+	lastLogin := flag.Bool("last-login", true, "also fetch the /reports/users pages (users' last logins)")
+	includeArchived := flag.Bool("include-archived-teams", false, "also fetch the members of archived teams")
+	flag.Parse()
+	token := os.Getenv("MM_API_TOKEN")
+	if *base == "" || token == "" {
+		fmt.Fprintln(os.Stderr, "reference: -url and $MM_API_TOKEN are required")
+		os.Exit(2)
+	}
+	f := &fetcher{http: &http.Client{Timeout: 5 * time.Minute}, base: *base + "/api/v4", token: token}
+	start := time.Now()
+	if err := f.run(context.Background(), *lastLogin, *includeArchived); err != nil {
+		fmt.Fprintln(os.Stderr, "reference:", err)
+		os.Exit(1)
+	}
+	f.res.Seconds = time.Since(start).Seconds()
+	_ = json.NewEncoder(os.Stdout).Encode(f.res)
+}
+
+func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived bool) error {
+	f.res.PhaseSeconds = map[string]float64{}
+	phase := time.Now()
+	lap := func(name string) {
+		f.res.PhaseSeconds[name] += time.Since(phase).Seconds()
+		phase = time.Now()
+	}
+	for page := 0; ; page++ {
+		var users []mattermost.User
+		if err := f.get(ctx, "/users", pageQuery(page), &users); err != nil {
+			return err
+		}
+		f.res.Users += len(users)
+		if len(users) < mattermost.PerPage {
+			break
+		}
+	}
+	lap("users")
+	if lastLogin {
+		if err := f.report(ctx); err != nil {
+			return err
+		}
+		lap("reports")
+	}
+	var teams []mattermost.Team
+	for page := 0; ; page++ {
+		var items []mattermost.Team
+		if err := f.get(ctx, "/teams", pageQuery(page), &items); err != nil {
+			return err
+		}
+		teams = append(teams, items...)
+		if len(items) < mattermost.PerPage {
+			break
+		}
+	}
+	lap("teams")
+	for _, t := range teams {
+		if t.IsArchived() && !includeArchived {
+			continue
+		}
+		f.res.Teams++
+		for page := 0; ; page++ {
+			var members []mattermost.TeamMember
+			if err := f.get(ctx, "/teams/"+t.ID+"/members", pageQuery(page), &members); err != nil {
+				return err
+			}
+			f.res.Memberships += len(members)
+			if len(members) < mattermost.PerPage {
+				break
+			}
+		}
+	}
+	lap("members")
+	return nil
+}
+
+// report walks GET /reports/users in username order, 100 rows a page.
+func (f *fetcher) report(ctx context.Context) error {
+	type row struct {
+		ID        string `json:"id"`
+		Username  string `json:"username"`
+		LastLogin int64  `json:"last_login"`
+	}
+	const pageSize = 100
+	q := url.Values{"sort_column": {"Username"}, "direction": {"next"}, "page_size": {strconv.Itoa(pageSize)}}
+	for {
+		var rows []row
+		if err := f.get(ctx, "/reports/users", q, &rows); err != nil {
+			return err
+		}
+		f.res.ReportRows += len(rows)
+		if len(rows) < pageSize {
+			return nil
+		}
+		last := rows[len(rows)-1]
+		q.Set("from_column_value", last.Username)
+		q.Set("from_id", last.ID)
+	}
+}
+
+func pageQuery(page int) url.Values {
+	return url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(mattermost.PerPage)}}
+}
+
+func (f *fetcher) get(ctx context.Context, path string, q url.Values, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.base+path+"?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	req.Header.Set("Accept", "application/json")
+	resp, err := f.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	f.res.Requests++
+	f.res.Bytes += int64(len(body))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d", path, resp.StatusCode)
+	}
+	return json.Unmarshal(body, out)
+}
