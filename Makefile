@@ -6,7 +6,7 @@ GENERATED_CONF := pkg/config/conf.gen.go
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := $(shell go env GOPATH)/bin/golangci-lint
 
-.PHONY: build generate test test-unit test-integration lint metadata check-metadata demo run clean
+.PHONY: build generate test test-unit test-integration lint metadata check-metadata demo bench run clean
 
 build: $(GENERATED_CONF)
 	go build -o $(BINARY) ./cmd/baton-mattermost
@@ -30,7 +30,7 @@ test-integration:
 	go test -tags integration -count=1 -timeout 45m ./test/integration/
 
 lint: $(GOLANGCI_LINT)
-	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --allow-parallel-runners --build-tags integration ./...
 
 $(GOLANGCI_LINT):
 	GOFLAGS= go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
@@ -48,6 +48,10 @@ check-metadata: build
 # The newcomer's first command: a real local server with sample data, synced and summarised.
 demo:
 	bash scripts/demo.sh
+
+# Benchmark against a large local server (needs jq; see test/bench/bench.sh for its settings).
+bench:
+	bash test/bench/bench.sh
 
 run: build
 	$(BINARY) -f sync.c1z

@@ -7,6 +7,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== unit tests"
 go test -race -count=1 ./...
 
+echo "== fuzz targets, a short run each (their seed corpus already ran above)"
+for target in FuzzAPIResponse FuzzNormalizeBaseURL FuzzNormalizeToken; do
+	go test ./pkg/mattermost -run '^$' -fuzz "^${target}\$" -fuzztime=10s
+done
+
 echo "== integration tests against a real Mattermost server"
 trap 'bash test/localserver/mattermost.sh down' EXIT
 bash test/localserver/mattermost.sh up

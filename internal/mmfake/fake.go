@@ -30,6 +30,32 @@ type Server struct {
 	Users       []mattermost.User
 	Teams       []mattermost.Team
 	TeamMembers map[string][]mattermost.TeamMember // by team id
+	// Channels and ChannelMembers (by channel id) back the channel endpoints (channels.go).
+	Channels       []mattermost.Channel
+	ChannelMembers map[string][]mattermost.ChannelMember
+	// MaxUsersPerTeam, when > 0, is TeamSettings.MaxUsersPerTeam (adds beyond it fail).
+	MaxUsersPerTeam int
+
+	// Roles are the server's roles by name; New fills in the built-in system roles.
+	Roles map[string]mattermost.Role
+	// LastLogins are the users' last login times (Unix ms) by user id, served by /reports/users only.
+	LastLogins map[string]int64
+	// License is what /license/client?format=old answers; New makes the server unlicensed.
+	License map[string]string
+	// Groups, their members (user ids by group id) and their links to teams
+	// and channels (by team or channel id); served only when licensed.
+	Groups        []mattermost.Group
+	GroupMembers  map[string][]string
+	TeamGroups    map[string][]GroupLink
+	ChannelGroups map[string][]GroupLink
+
+	// Account lifecycle (lifecycle.go).
+	Sessions              map[string][]mattermost.Session // by user id
+	CreatedUsers          []mattermost.NewUser            // bodies of POST /users, in order
+	PasswordMinimumLength int                             // PasswordSettings.MinimumLength (default 8)
+	// UsernameConflictFirst makes POST /users name a taken username before a
+	// taken e-mail address when both are taken (the server names either).
+	UsernameConflictFirst bool
 
 	// Intercept, when set, sees every request first; returning true means it answered.
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
@@ -40,13 +66,30 @@ type Server struct {
 
 // New starts a fake server with one System Admin (id "admin", the token's owner).
 func New(t testing.TB) *Server {
+	return start(t, httptest.NewServer)
+}
+
+// NewTLS starts the fake behind HTTPS with httptest's self-signed
+// certificate; s.Certificate() is the CA a client must trust.
+func NewTLS(t testing.TB) *Server {
+	return start(t, httptest.NewTLSServer)
+}
+
+func start(t testing.TB, newServer func(http.Handler) *httptest.Server) *Server {
 	s := &Server{
-		Mux:         http.NewServeMux(),
-		Token:       Token,
-		MeID:        "admin",
-		TeamMembers: map[string][]mattermost.TeamMember{},
+		Mux:            http.NewServeMux(),
+		Token:          Token,
+		MeID:           "admin",
+		TeamMembers:    map[string][]mattermost.TeamMember{},
+		ChannelMembers: map[string][]mattermost.ChannelMember{},
 		Users: []mattermost.User{{ID: "admin", Username: "admin", Email: "admin@example.com",
 			Roles: "system_admin system_user", CreateAt: 1_600_000_000_000}},
+		Roles:         builtInSystemRoles(),
+		LastLogins:    map[string]int64{},
+		License:       map[string]string{"IsLicensed": "false"},
+		GroupMembers:  map[string][]string{},
+		TeamGroups:    map[string][]GroupLink{},
+		ChannelGroups: map[string][]GroupLink{},
 	}
 	s.Mux.HandleFunc("GET /api/v4/users/me", s.getMe)
 	s.Mux.HandleFunc("GET /api/v4/users", s.listUsers)
@@ -54,7 +97,12 @@ func New(t testing.TB) *Server {
 	s.Mux.HandleFunc("GET /api/v4/teams", s.listTeams)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}", s.getTeam)
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/members", s.listTeamMembers)
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.registerMembershipRoutes()
+	s.registerRoles()
+	s.registerReports()
+	s.registerGroups()
+	s.registerLifecycle()
+	s.Server = newServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
 }
@@ -98,7 +146,8 @@ func WriteError(w http.ResponseWriter, code int, id, message string) {
 }
 
 // PageOf returns the page of items that Mattermost's page/per_page paging
-// gives for the request: per_page defaults to 60 and is clamped to 200.
+// gives for the request: per_page defaults to 60 and is clamped to 200. Past
+// the end it is empty, never nil: Mattermost answers [], not null.
 func PageOf[T any](r *http.Request, items []T) []T {
 	page, err := strconv.Atoi(r.URL.Query().Get("page"))
 	if err != nil || page < 0 {
@@ -111,7 +160,7 @@ func PageOf[T any](r *http.Request, items []T) []T {
 	perPage = min(perPage, 200)
 	start := min(page*perPage, len(items))
 	end := min(start+perPage, len(items))
-	return slices.Clone(items[start:end])
+	return append(make([]T, 0, end-start), items[start:end]...)
 }
 
 func (s *Server) findUser(id string) (mattermost.User, bool) {
@@ -148,7 +197,23 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	users := slices.Clone(s.Users)
+	if ch := r.URL.Query().Get("in_channel"); ch != "" {
+		in := map[string]bool{}
+		for _, m := range s.ChannelMembers[ch] {
+			in[m.UserID] = true
+		}
+		users = slices.DeleteFunc(users, func(u mattermost.User) bool { return !in[u.ID] })
+	}
+	_, roleExists := s.Roles[r.URL.Query().Get("role")]
 	s.Mu.Unlock()
+	if role := r.URL.Query().Get("role"); role != "" {
+		// Mattermost checks that the role exists, then matches Roles LIKE %role%.
+		if !roleExists {
+			WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing role in request body.")
+			return
+		}
+		users = slices.DeleteFunc(users, func(u mattermost.User) bool { return !strings.Contains(u.Roles, role) })
+	}
 	slices.SortFunc(users, func(a, b mattermost.User) int { return strings.Compare(a.Username, b.Username) })
 	WriteJSON(w, http.StatusOK, PageOf(r, users))
 }

@@ -5,20 +5,29 @@ package synctest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
+	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"github.com/conductorone/baton-sdk/pkg/connectorclient"
 	"github.com/conductorone/baton-sdk/pkg/dotc1z"
+	c1zv3 "github.com/conductorone/baton-sdk/pkg/dotc1z/format/v3"
 	sdksync "github.com/conductorone/baton-sdk/pkg/sync"
 	"github.com/conductorone/baton-sdk/pkg/types"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // Result is what a sync stored.
@@ -44,6 +53,28 @@ func (r *Result) GrantIDs() map[string]bool {
 	out := map[string]bool{}
 	for _, g := range r.Grants {
 		out[g.GetId()] = true
+	}
+	return out
+}
+
+// GrantIDsOn returns the set of stored grant ids on resources of one type.
+func (r *Result) GrantIDsOn(typeID string) map[string]bool {
+	out := map[string]bool{}
+	for _, g := range r.Grants {
+		if g.GetEntitlement().GetResource().GetId().GetResourceType() == typeID {
+			out[g.GetId()] = true
+		}
+	}
+	return out
+}
+
+// EntitlementsOn returns the stored entitlements of resources of one type.
+func (r *Result) EntitlementsOn(typeID string) []*v2.Entitlement {
+	var out []*v2.Entitlement
+	for _, e := range r.Entitlements {
+		if e.GetResource().GetId().GetResourceType() == typeID {
+			out = append(out, e)
+		}
 	}
 	return out
 }
@@ -164,4 +195,146 @@ func drain[T any](list func(tok string) ([]T, string, error)) ([]T, error) {
 		}
 		tok = next
 	}
+}
+
+// Diff lists what differs between two syncs: resources, entitlements and
+// grants missing from one side or stored with different content, keyed by
+// their ids (resources by "type:id"). Empty means the same access graph.
+func Diff(want, got *Result) []string {
+	var diffs []string
+	diffs = append(diffs, diffByID("resource", want.Resources, got.Resources, func(r *v2.Resource) string {
+		return r.GetId().GetResourceType() + ":" + r.GetId().GetResource()
+	})...)
+	diffs = append(diffs, diffByID("entitlement", want.Entitlements, got.Entitlements, (*v2.Entitlement).GetId)...)
+	diffs = append(diffs, diffByID("grant", want.Grants, got.Grants, (*v2.Grant).GetId)...)
+	return diffs
+}
+
+func diffByID[T proto.Message](kind string, want, got []T, id func(T) string) []string {
+	index := func(items []T) (map[string]T, []string) {
+		m := make(map[string]T, len(items))
+		var dups []string
+		for _, it := range items {
+			k := id(it)
+			if _, ok := m[k]; ok {
+				dups = append(dups, fmt.Sprintf("%s %s stored twice", kind, k))
+			}
+			m[k] = it
+		}
+		return m, dups
+	}
+	w, diffs := index(want)
+	g, gotDups := index(got)
+	diffs = append(diffs, gotDups...)
+	for k, wv := range w {
+		gv, ok := g[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s %s missing", kind, k))
+		case !proto.Equal(wv, gv):
+			diffs = append(diffs, fmt.Sprintf("%s %s differs:\n  want %v\n  got  %v", kind, k, wv, gv))
+		}
+	}
+	for k := range g {
+		if _, ok := w[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s %s unexpected", kind, k))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs
+}
+
+// HasFinishedSync reports whether the c1z at path holds a finished sync,
+// i.e. whether it looks complete to whoever reads it. A missing file has none.
+func HasFinishedSync(t testing.TB, path string) bool {
+	t.Helper()
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	ctx := context.Background()
+	store, err := dotc1z.NewStore(ctx, path, dotc1z.WithReadOnly(true), dotc1z.WithTmpDir(t.TempDir()))
+	if err != nil {
+		t.Fatalf("dotc1z.NewStore(%s): %v", path, err)
+	}
+	defer store.Close(ctx)
+	latest, err := store.SyncMeta().LatestFinishedSyncOfAnyType(ctx)
+	if err != nil {
+		t.Fatalf("reading the syncs of %s: %v", path, err)
+	}
+	return latest != nil
+}
+
+// Find lists the stored objects whose content (as protobuf JSON) contains s,
+// e.g. to prove that a secret appears nowhere in a c1z.
+func Find(res *Result, s string) []string {
+	var found []string
+	check := func(kind, id string, m proto.Message) {
+		b, err := protojson.Marshal(m)
+		if err != nil || strings.Contains(string(b), s) {
+			found = append(found, kind+" "+id)
+		}
+	}
+	for _, r := range res.Resources {
+		check("resource", r.GetId().GetResourceType()+":"+r.GetId().GetResource(), r)
+	}
+	for _, e := range res.Entitlements {
+		check("entitlement", e.GetId(), e)
+	}
+	for _, g := range res.Grants {
+		check("grant", g.GetId(), g)
+	}
+	return found
+}
+
+// Uncompressed returns the bytes a c1z holds: the file itself and, below
+// its compression, the SQLite database (v1, --storage-engine sqlite) or every
+// file of the Pebble checkpoint (v3, the default), keyed by a name for messages.
+func Uncompressed(t testing.TB, path string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out[path] = raw
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	format, err := dotc1z.ReadHeaderFormat(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	switch format {
+	case dotc1z.C1ZFormatV1:
+		dec, err := dotc1z.NewDecoder(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := io.ReadAll(dec)
+		if err != nil {
+			t.Fatalf("decompressing %s: %v", path, err)
+		}
+		out[path+" (sqlite)"] = db
+	case dotc1z.C1ZFormatV3:
+		dir := t.TempDir()
+		if _, _, err := c1zv3.ExtractEnvelopePayload(f, dir); err != nil {
+			t.Fatalf("extracting %s: %v", path, err)
+		}
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			out[path+" ("+strings.TrimPrefix(p, dir)+")"] = b
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("%s: unknown c1z format %v", path, format)
+	}
+	return out
 }

@@ -5,8 +5,8 @@ package connector
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/config"
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
@@ -23,6 +23,15 @@ type Options struct {
 	IncludeArchivedTeams bool
 	SyncPublicChannels   bool
 	SkipLastLogin        bool
+	// SyncResourceTypes are the resource types --sync-resource-types asked
+	// for; empty means all. Work done for one type on behalf of another (the
+	// groups linked to a team) is skipped when the other type is not synced.
+	SyncResourceTypes []string
+}
+
+// willSync reports whether resource type id is synced.
+func (o Options) willSync(id string) bool {
+	return len(o.SyncResourceTypes) == 0 || slices.Contains(o.SyncResourceTypes, id)
 }
 
 // Connector is baton-mattermost's connector builder.
@@ -35,7 +44,7 @@ var _ connectorbuilder.ConnectorBuilderV2 = (*Connector)(nil)
 
 // New builds the connector from the configuration. It makes no request:
 // Validate checks the server and the token before every task.
-func New(ctx context.Context, cfg *config.Mattermost, _ *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
+func New(ctx context.Context, cfg *config.Mattermost, cliOpts *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
 	client, err := mattermost.New(ctx, mattermost.Config{
 		BaseURL:           cfg.BaseURL,
 		Token:             cfg.APIToken,
@@ -46,11 +55,15 @@ func New(ctx context.Context, cfg *config.Mattermost, _ *cli.ConnectorOpts) (con
 	if err != nil {
 		return nil, nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	return NewWithClient(client, Options{
+	opts := Options{
 		IncludeArchivedTeams: cfg.IncludeArchivedTeams,
 		SyncPublicChannels:   cfg.SyncPublicChannels,
 		SkipLastLogin:        cfg.SkipLastLogin,
-	}), nil, nil
+	}
+	if cliOpts != nil && cliOpts.SyncFilterIsExplicit() {
+		opts.SyncResourceTypes = cliOpts.SyncResourceTypeIDs
+	}
+	return NewWithClient(client, opts), nil, nil
 }
 
 // NewWithClient builds the connector around an existing client (tests).
@@ -63,6 +76,8 @@ func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
 	return v2.ConnectorMetadata_builder{
 		DisplayName: "Mattermost",
 		Description: "Users, teams, channels and system roles of a Mattermost server, with provisioning",
+		// The form C1 shows to create an account (see user_provisioning.go).
+		AccountCreationSchema: accountCreationSchema(),
 	}.Build(), nil
 }
 
@@ -85,11 +100,15 @@ func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, erro
 }
 
 // explainValidationError turns the first call's failure into what to fix.
+// The gRPC code is the client's (see mattermost.Error.GRPCStatus) unless a
+// case below says otherwise; none is Unavailable, which the SDK would answer
+// by repeating Validate and all of the client's retries five more times.
 func explainValidationError(baseURL string, err error) error {
 	var apiErr *mattermost.Error
 	if !errors.As(err, &apiErr) {
 		return status.Errorf(codes.Unknown, "checking the Mattermost server at %s: %v", baseURL, err)
 	}
+	var redirect *mattermost.RedirectError
 	switch {
 	case apiErr.StatusCode == http.StatusUnauthorized:
 		return status.Errorf(codes.Unauthenticated,
@@ -99,17 +118,27 @@ func explainValidationError(baseURL string, err error) error {
 		return status.Errorf(codes.PermissionDenied,
 			"the Mattermost server at %s refused the api-token's access to /api/v4/users/me: baton-mattermost needs a "+
 				"System Admin token (permission manage_system) (%v)", baseURL, err)
+	case errors.As(err, &redirect):
+		return status.Errorf(codes.FailedPrecondition,
+			"the server at %s redirects elsewhere: set base-url to the address it redirects to (%v)", baseURL, err)
+	case mattermost.IsCertificateError(err):
+		return status.Errorf(codes.FailedPrecondition,
+			"the TLS certificate of the Mattermost server at %s is not trusted: if it is issued by an internal certificate "+
+				"authority, set ca-bundle to a PEM file holding that authority's certificate (verification cannot be switched off) (%v)",
+			baseURL, err)
 	case apiErr.StatusCode == 0:
-		return status.Errorf(codes.Unavailable,
-			"cannot reach the Mattermost server at %s: check base-url, the network and, for internal certificates, "+
-				"ca-bundle (%v)", baseURL, err)
-	case apiErr.ContentType != "" || apiErr.StatusCode == http.StatusNotFound:
+		return status.Errorf(status.Code(err),
+			"cannot reach the Mattermost server at %s: check base-url and the network (%v)", baseURL, err)
+	case status.Code(err) == codes.Aborted:
+		return status.Errorf(codes.Aborted,
+			"the Mattermost server at %s (or a proxy in front of it) kept failing; try again later (%v)", baseURL, err)
+	case apiErr.ContentType != "" || (apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusTooManyRequests && apiErr.ID == ""):
 		return status.Errorf(codes.FailedPrecondition,
 			"%s does not look like a Mattermost server: /api/v4/users/me answered HTTP %d with %q instead of Mattermost's JSON; "+
 				"set base-url to the server's root URL, the one you open in a browser (%v)",
 			baseURL, apiErr.StatusCode, apiErr.ContentType, err)
 	default:
-		return fmt.Errorf("checking the Mattermost server at %s: %w", baseURL, err)
+		return status.Errorf(status.Code(err), "checking the Mattermost server at %s: %v", baseURL, err)
 	}
 }
 
@@ -117,7 +146,10 @@ func explainValidationError(baseURL string, err error) error {
 // zero Connector to list capabilities, so it must not use the client.
 func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.ResourceSyncerV2 {
 	return []connectorbuilder.ResourceSyncerV2{
-		newUserSyncer(c.client),
+		newUserSyncer(c.client, c.opts),
 		newTeamSyncer(c.client, c.opts),
+		newChannelSyncer(c.client, c.opts),
+		newRoleSyncer(c.client),
+		newGroupSyncer(c.client),
 	}
 }

@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -26,4 +27,30 @@ func nextPageToken(next int) string {
 		return ""
 	}
 	return strconv.Itoa(next)
+}
+
+// Walks that need more state than a page number (channel lists and channel
+// members, see mattermost.Cursor) keep it as JSON in the token.
+
+// decodeToken reads a JSON page token into v; "" leaves v as it is (the start).
+func decodeToken(tok pagination.Token, v any) error {
+	if tok.Token == "" {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(tok.Token), v); err != nil {
+		return fmt.Errorf("baton-mattermost: invalid page token %q: %w", tok.Token, err)
+	}
+	return nil
+}
+
+// encodeToken writes v as a JSON page token; nil means the end ("").
+func encodeToken[T any](v *T) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("baton-mattermost: encoding page token: %w", err)
+	}
+	return string(b), nil
 }

@@ -106,7 +106,7 @@ func TestSyncUsersTeamsAndGrants(t *testing.T) {
 		"team:t1:member:user:bob": true, "team:t1:member:user:gina": true,
 		"team:t2:member:user:robot": true,
 	}
-	got := res.GrantIDs()
+	got := res.GrantIDsOn("team")
 	if fmt.Sprint(keys(got)) != fmt.Sprint(keys(want)) {
 		t.Errorf("grants:\n got %v\nwant %v", keys(got), keys(want))
 	}
@@ -119,7 +119,7 @@ func TestSyncUsersTeamsAndGrants(t *testing.T) {
 			t.Errorf("grant %s guest metadata = %v, want %v", g.GetId(), isGuest, wantGuest)
 		}
 	}
-	if n := len(res.Entitlements); n != 4 {
+	if n := len(res.EntitlementsOn("team")); n != 4 {
 		t.Errorf("entitlements: got %d, want 4 (member and admin of two teams)", n)
 	}
 }

@@ -19,12 +19,15 @@ const (
 )
 
 type teamSyncer struct {
-	client *mattermost.Client
-	opts   Options
+	client     *mattermost.Client
+	opts       Options
+	groupLinks *groupLinker
+	*membershipProvisioner
 }
 
 func newTeamSyncer(client *mattermost.Client, opts Options) *teamSyncer {
-	return &teamSyncer{client: client, opts: opts}
+	return &teamSyncer{client: client, opts: opts, groupLinks: newGroupLinker(client, opts),
+		membershipProvisioner: newMembershipProvisioner(client, teamMemberships{client: client})}
 }
 
 func (s *teamSyncer) ResourceType(_ context.Context) *v2.ResourceType { return teamResourceType }
@@ -76,6 +79,10 @@ func teamResource(t *mattermost.Team) (*v2.Resource, error) {
 	if t.IsArchived() {
 		opts = append(opts, resource.WithResourceStatus(v2.Status_RESOURCE_STATUS_DISABLED,
 			"archived "+msToTime(t.DeleteAt).Format(time.RFC3339)))
+	} else {
+		// The channels of an archived team are out of reach, so only live
+		// teams have their channels listed.
+		opts = append(opts, resource.WithAnnotation(&v2.ChildResourceType{ResourceTypeId: channelResourceType.GetId()}))
 	}
 	return resource.NewResource(t.DisplayName, teamResourceType, t.ID, opts...)
 }
@@ -93,23 +100,31 @@ func teamTypeName(t string) string {
 }
 
 func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	return membershipEntitlements(r, "team", "Team"), nil, nil
+}
+
+// membershipEntitlements are the member and admin entitlements of a team or
+// channel; kind names it in lower case, title in the admin role's name.
+func membershipEntitlements(r *v2.Resource, kind, title string) []*v2.Entitlement {
 	name := r.GetDisplayName()
 	return []*v2.Entitlement{
 		entitlement.NewAssignmentEntitlement(r, memberEntitlement,
 			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("%s team member", name)),
-			entitlement.WithDescription(fmt.Sprintf("Member of the %s team", name)),
+			entitlement.WithDisplayName(fmt.Sprintf("%s %s member", name, kind)),
+			entitlement.WithDescription(fmt.Sprintf("Member of the %s %s", name, kind)),
 		),
 		entitlement.NewPermissionEntitlement(r, adminEntitlement,
 			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("%s team admin", name)),
-			entitlement.WithDescription(fmt.Sprintf("Team Admin of the %s team (scheme_admin)", name)),
+			entitlement.WithDisplayName(fmt.Sprintf("%s %s admin", name, kind)),
+			entitlement.WithDescription(fmt.Sprintf("%s Admin of the %s %s (scheme_admin)", title, name, kind)),
 		),
-	}, nil, nil
+	}
 }
 
 // Grants gives every active member `member`, and members with scheme_admin
-// also `admin`. Guests are members; their grant says so in its metadata.
+// also `admin`. Guests are members; their grant says so in its metadata. The
+// first page adds the grants to the groups that decide a group-constrained
+// team's membership.
 func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
 	page, err := pageNumber(attrs.PageToken)
 	if err != nil {
@@ -119,21 +134,28 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.
 	if err != nil {
 		return nil, nil, err
 	}
-	target := grantTarget(r)
 	out := make([]*v2.Grant, 0, len(members.Items)+len(members.Items)/8)
+	if page == 0 {
+		links, err := s.groupLinks.grantsFor(ctx, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, links...)
+	}
 	for i := range members.Items {
 		m := &members.Items[i]
 		if m.DeleteAt > 0 {
 			continue
 		}
-		out = append(out, membershipGrants(target, m.UserID, m.SchemeGuest, m.SchemeAdmin)...)
+		out = append(out, membershipGrants(r, m.UserID, m.SchemeGuest, m.SchemeAdmin)...)
 	}
 	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(members.NextPage)}, nil
 }
 
-// membershipGrants are the grants one team or channel membership gives.
-// Call it with grantTarget(r): see there.
+// membershipGrants are the grants one team or channel membership gives. They
+// name the team or channel by id only (see grantTarget).
 func membershipGrants(r *v2.Resource, userID string, guest, admin bool) []*v2.Grant {
+	r = grantTarget(r)
 	principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build()
 	var opts []grant.GrantOption
 	if guest {

@@ -217,7 +217,7 @@ func TestPersistentFailuresEndTheCall(t *testing.T) {
 	}
 }
 
-func TestPersistentRateLimitCarriesTheReset(t *testing.T) {
+func TestPersistentRateLimitEndsTheCallWithTheReset(t *testing.T) {
 	fake := mmfake.New(t)
 	fake.Intercept = flaky(1000, func(w http.ResponseWriter) {
 		w.Header().Set("X-Ratelimit-Limit", "101")
@@ -226,10 +226,25 @@ func TestPersistentRateLimitCarriesTheReset(t *testing.T) {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
-	_, err := newClient(t, fake).ListUsers(context.Background(), 0)
+	policy := fastRetry
+	policy.RateLimitPatience = 2500 * time.Millisecond // room for two waits of 1s
+	c, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: fake.URL, Token: mmfake.Token, Retry: policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListUsers(context.Background(), 0)
 	st, _ := status.FromError(err)
-	if st.Code() != codes.Unavailable {
-		t.Fatalf("code = %v, want Unavailable so the SDK waits and retries", st.Code())
+	// Not Unavailable: baton-sdk's syncer would retry that forever.
+	if st.Code() != codes.ResourceExhausted {
+		t.Fatalf("code = %v, want ResourceExhausted (%v)", st.Code(), err)
+	}
+	if n := len(fake.Requests()); n != 3 {
+		t.Errorf("got %d requests, want 3 (two waits of Retry-After 1s fit the patience)", n)
+	}
+	for _, want := range []string{"HTTP 429", "still rate limited after waiting 2s", "requests-per-second"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
 	}
 	var rl *v2.RateLimitDescription
 	for _, d := range st.Details() {

@@ -1,9 +1,11 @@
 package mattermost
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,22 +40,33 @@ type Error struct {
 	// Attempts is how many times the call was tried.
 	Attempts int
 
-	// transient marks failures worth retrying (429, 5xx, resets, truncated bodies).
+	// transient marks failures worth retrying (429, 408, 5xx, resets, timeouts, truncated bodies).
 	transient bool
-	// retryAfter is the server's requested wait (Retry-After / X-Ratelimit-Reset).
+	// notSent marks a request that never left (connection refused): safe to repeat for any method.
+	notSent bool
+	// retryAfter is the server's requested wait (Retry-After, else X-Ratelimit-Reset for a 429).
 	retryAfter time.Duration
 	rateLimit  *v2.RateLimitDescription
+	// rateLimitWaited is how long the call waited out 429s before giving up.
+	rateLimitWaited time.Duration
+	// rateLimitExhausted marks a 429 that outlived the retry policy's patience.
+	rateLimitExhausted bool
+	// ctxErr is set when the caller's context ended the call.
+	ctxErr error
 }
 
 // redact removes the token from everything the server or the transport said:
-// Mattermost echoes it in detailed_error ("token=…") when developer mode is on.
+// Mattermost echoes it in detailed_error ("token=…") when developer mode is
+// on, and a misconfigured proxy may echo request headers in its error page.
 func (e *Error) redact(token string) {
-	const mask = "[REDACTED]"
-	for _, s := range []*string{&e.ID, &e.Message, &e.DetailedError, &e.BodySnippet, &e.Path} {
-		*s = strings.ReplaceAll(*s, token, mask)
+	if token == "" {
+		return
+	}
+	for _, s := range []*string{&e.ID, &e.Message, &e.DetailedError, &e.BodySnippet, &e.Path, &e.RequestID, &e.ContentType} {
+		*s = strings.ReplaceAll(*s, token, redacted)
 	}
 	if e.Err != nil && strings.Contains(e.Err.Error(), token) {
-		e.Err = errors.New(strings.ReplaceAll(e.Err.Error(), token, mask))
+		e.Err = errors.New(strings.ReplaceAll(e.Err.Error(), token, redacted))
 	}
 }
 
@@ -96,7 +109,13 @@ func (e *Error) Error() string {
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " [request_id %s]", e.RequestID)
 	}
-	if e.Attempts > 1 {
+	if e.rateLimitExhausted {
+		fmt.Fprintf(&b, " (still rate limited after waiting %s", e.rateLimitWaited.Round(time.Second))
+		if e.retryAfter > 0 {
+			fmt.Fprintf(&b, "; the server asks to wait %s more", e.retryAfter.Round(time.Second))
+		}
+		b.WriteString(": lower requests-per-second or raise the server's rate limit)")
+	} else if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	return b.String()
@@ -104,22 +123,36 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// GRPCStatus gives the error the gRPC code baton-sdk acts on: the exit code of
-// the CLI, and whether the SDK retries. A 429 stays Unavailable with the rate
-// limit description so the SDK waits for the reset and tries again; other
-// transient failures that outlived the client's own retries become Aborted,
-// so that a persistently failing server ends the run instead of looping.
+// GRPCStatus gives the error the gRPC code baton-sdk acts on: the CLI's exit
+// code, and whether the SDK retries. baton-sdk's syncer retries Unavailable
+// and DeadlineExceeded without limit, so a failure the client already
+// retried within its policy must not carry those codes, or a persistently
+// failing server would keep the run looping forever:
+//   - a 429 that outlived RateLimitPatience is ResourceExhausted (with the
+//     server's rate limit description attached);
+//   - another transient failure that outlived MaxAttempts is Aborted;
+//   - no answer and nothing to retry (TLS, DNS, a refused redirect) is
+//     FailedPrecondition: the configuration must change;
+//   - an error answer that is not Mattermost's (a proxy's page) is
+//     FailedPrecondition, never NotFound, which the SDK would skip as a
+//     warning, leaving a c1z that looks complete;
+//   - Mattermost's own errors follow their HTTP status (401 Unauthenticated,
+//     403 PermissionDenied, 404 NotFound, ...).
 func (e *Error) GRPCStatus() *status.Status {
 	code := codes.Unknown
 	switch {
+	case e.ctxErr != nil:
+		code = status.FromContextError(e.ctxErr).Code()
 	case e.StatusCode == http.StatusTooManyRequests:
-		code = codes.Unavailable
+		code = codes.ResourceExhausted
 	case e.transient:
 		code = codes.Aborted
-	case errors.Is(e.Err, errNotJSON):
+	case e.StatusCode == 0 && e.Err != nil, errors.Is(e.Err, errNotJSON):
 		code = codes.FailedPrecondition
-	case e.StatusCode != 0:
+	case e.StatusCode == http.StatusUnauthorized, e.StatusCode == http.StatusForbidden, e.ID != "":
 		code = uhttp.GrpcCodeFromHTTPStatus(e.StatusCode)
+	case e.StatusCode != 0:
+		code = codes.FailedPrecondition
 	}
 	st := status.New(code, e.Error())
 	if e.rateLimit != nil {
@@ -153,42 +186,83 @@ func newHTTPError(method, path string, resp *http.Response, body []byte) *Error 
 	ct := resp.Header.Get("Content-Type")
 	var ae appError
 	switch {
-	case uhttp.IsJSONContentType(ct) && jsonUnmarshal(body, &ae) == nil:
+	case uhttp.IsJSONContentType(ct) && json.Unmarshal(body, &ae) == nil:
 		e.ID, e.Message, e.DetailedError = ae.ID, ae.Message, ae.DetailedError
 		if ae.RequestID != "" {
 			e.RequestID = ae.RequestID
 		}
 	case resp.StatusCode == http.StatusTooManyRequests:
 		// Mattermost's own limiter answers 429 with text/plain "limit exceeded".
-		e.Message = strings.TrimSpace(snippet(body))
+		e.Message = snippet(body)
 	default:
 		e.ContentType = ct
 		e.BodySnippet = snippet(body)
 	}
+	now := time.Now()
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		e.transient = true
-		if rl, err := ratelimit.ExtractRateLimitData(resp.StatusCode, &resp.Header); err == nil {
+		// Retry-After says when the next request is allowed; Mattermost's
+		// X-Ratelimit-Reset says when the whole burst is back, a longer wait.
+		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now)
+		if !ok {
+			d, _ = parseRateLimitReset(resp.Header.Get("X-Ratelimit-Reset"), now)
+		}
+		e.retryAfter = d
+		if rl, err := ratelimit.ExtractRateLimitData(resp.StatusCode, &resp.Header); err == nil && rl != nil {
 			e.rateLimit = rl
-			if reset := rl.GetResetAt(); reset != nil {
-				e.retryAfter = time.Until(reset.AsTime())
-			}
 		}
-	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500:
+	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+		// 501 is Mattermost's "api endpoint requires a license": it will not change on a retry.
 		e.transient = true
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After")); ok {
-			e.retryAfter = d
-		}
+		e.retryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}
 	return e
 }
 
+// maxHeaderWait bounds waits read from headers, so absurd values cannot overflow.
+const maxHeaderWait = 24 * time.Hour
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		return min(time.Duration(min(s, int64(maxHeaderWait/time.Second)))*time.Second, maxHeaderWait), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), maxHeaderWait), true
+	}
+	return 0, false
+}
+
+// parseRateLimitReset reads X-Ratelimit-Reset: seconds from now (Mattermost),
+// or, from some proxies, a Unix time in seconds.
+func parseRateLimitReset(v string, now time.Time) (time.Duration, bool) {
+	s, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || s < 0 {
+		return 0, false
+	}
+	if s > 1_000_000_000 {
+		return min(max(time.Unix(s, 0).Sub(now), 0), maxHeaderWait), true
+	}
+	return min(time.Duration(s)*time.Second, maxHeaderWait), true
+}
+
+// redacted is what replaces the token wherever a server echoed it back.
+const redacted = "[REDACTED]"
+
 // snippet returns the start of a body, on one line, for error messages.
 func snippet(body []byte) string {
-	const max = 120
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > max {
-		s = s[:max] + "…"
+	const maxLen = 120
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "\ufffd")), " ")
+	if len(s) > maxLen {
+		s = strings.ToValidUTF8(s[:maxLen], "") + "…"
 	}
 	return s
 }

@@ -65,3 +65,60 @@ func (c *Client) ListTeamMembers(ctx context.Context, teamID string, page int) (
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }
+
+// Error ids of the team membership endpoints (server/channels/app/team.go, server/channels/api4/team.go).
+const (
+	ErrTeamMaxAccounts         = "app.team.join_user_to_team.max_accounts.app_error"
+	ErrTeamSaveMaxAccounts     = "app.team.join_user_to_team.save_member.max_accounts.app_error"
+	ErrTeamAllowedDomains      = "api.team.join_user_to_team.allowed_domains.app_error"
+	ErrTeamUserDenied          = "api.team.add_members.user_denied"
+	ErrTeamRemoveGroup         = "api.team.remove_member.group_constrained.app_error"
+	ErrTeamRemoveMissing       = "api.team.remove_user_from_team.missing.app_error"
+	ErrTeamRolesGuest          = "api.team.update_team_member_roles.guest.app_error"
+	ErrTeamRolesGuestUser      = "api.team.update_team_member_roles.user_and_guest.app_error"
+	ErrTeamRolesChangingGuest  = "api.channel.update_team_member_roles.changing_guest_role.app_error"
+	ErrTeamRolesUnsetUserRoles = "api.team.update_team_member_roles.unset_user_scheme.app_error"
+)
+
+// IsActive reports whether the membership is current (removed members keep a row with DeleteAt set).
+func (m *TeamMember) IsActive() bool { return m.DeleteAt == 0 }
+
+// GetTeamMember returns a user's current membership of a team, or nil when the
+// user is not a member. It asks POST /teams/{id}/members/ids, which answers
+// with active memberships only and with an empty list rather than a 404
+// (GET /teams/{id}/members/{user_id} would also return the old row of a user
+// who left, with delete_at set).
+func (c *Client) GetTeamMember(ctx context.Context, teamID, userID string) (*TeamMember, error) {
+	var members []TeamMember
+	if err := c.readByPost(ctx, "/teams/"+pathEscape(teamID)+"/members/ids", []string{userID}, &members); err != nil {
+		return nil, err
+	}
+	for i := range members {
+		if m := &members[i]; m.UserID == userID && m.IsActive() {
+			return m, nil
+		}
+	}
+	return nil, nil
+}
+
+// AddTeamMember adds a user to a team (and, as Mattermost does, to its default
+// channels); adding a member is a no-op.
+func (c *Client) AddTeamMember(ctx context.Context, teamID, userID string) (*TeamMember, error) {
+	var m TeamMember
+	if err := c.do(ctx, http.MethodPost, "/teams/"+pathEscape(teamID)+"/members", nil,
+		map[string]string{"team_id": teamID, "user_id": userID}, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// RemoveTeamMember removes a user from a team; Mattermost also removes them
+// from every channel of the team.
+func (c *Client) RemoveTeamMember(ctx context.Context, teamID, userID string) error {
+	return c.do(ctx, http.MethodDelete, "/teams/"+pathEscape(teamID)+"/members/"+pathEscape(userID), nil, nil, nil)
+}
+
+// UpdateTeamMemberSchemeRoles sets a member's scheme roles (team admin = SchemeAdmin).
+func (c *Client) UpdateTeamMemberSchemeRoles(ctx context.Context, teamID, userID string, roles SchemeRoles) error {
+	return c.do(ctx, http.MethodPut, "/teams/"+pathEscape(teamID)+"/members/"+pathEscape(userID)+"/schemeRoles", nil, roles, nil)
+}

@@ -28,13 +28,6 @@ type User struct {
 	RemoteID string `json:"remote_id"`
 }
 
-// System role names (server/public/model/role.go).
-const (
-	RoleSystemAdmin = "system_admin"
-	RoleSystemUser  = "system_user"
-	RoleSystemGuest = "system_guest"
-)
-
 // RoleList splits the space-separated roles field.
 func (u *User) RoleList() []string { return strings.Fields(u.Roles) }
 
@@ -50,6 +43,13 @@ func (u *User) HasRole(role string) bool {
 
 // IsActive reports whether the account is not deactivated.
 func (u *User) IsActive() bool { return u.DeleteAt == 0 }
+
+// IsRemote reports whether the account belongs to a remote server reached
+// through shared channels; such accounts are managed there, not here.
+func (u *User) IsRemote() bool { return u.RemoteID != "" }
+
+// IsGuest reports whether the account is a guest (system_guest).
+func (u *User) IsGuest() bool { return u.HasRole(RoleSystemGuest) }
 
 // GetMe returns the user the token belongs to.
 func (c *Client) GetMe(ctx context.Context) (*User, error) {

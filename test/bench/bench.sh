@@ -190,7 +190,7 @@ summarize() {
 		'{users: $users, memberships: $memberships, last_login: $last_login, pairs: $pairs,
 		  reference: {requests: $ref_count.requests, bytes: $ref_count.bytes, seconds: $ref_s, rss_kb: $ref_rss, pss_kb: $ref_pss, cpu_seconds: $ref_cpu},
 		  sync: {requests: $sync_count.requests, bytes: $sync_count.bytes, duplicates: $sync_count.duplicates,
-		         per_user_calls: $sync_count.per_user_calls, extra: ($sync_count.by_kind | to_entries | map(select(.key | test("/users$|/teams$|/members$|/reports/users$") | not)) | from_entries),
+		         per_user_calls: $sync_count.per_user_calls, extra: ($sync_count.by_kind | to_entries | map(.value -= ($ref_count.by_kind[.key] // 0)) | map(select(.value != 0)) | from_entries),
 		         seconds: $sync_s, rss_kb: $sync_rss, pss_kb: $sync_pss, cpu_seconds: $sync_cpu, c1z_bytes: $c1z},
 		  ratio_median_of_pairs: $ratios}'
 }
@@ -203,7 +203,7 @@ table() {
 		jq -r '
 			def mb: . / 1024 | floor;
 			"| \(.users) | \(.memberships) | reference\(if .last_login then " (+last login)" else "" end) | \(.reference.requests) | \(.reference.bytes) | \(.reference.seconds * 10 | round / 10) | \(.reference.rss_kb | mb) | \(.reference.pss_kb | mb) | \(.reference.cpu_seconds * 10 | round / 10) | |",
-			"| | | sync | \(.sync.requests) (\(.sync.duplicates) dup, \(.sync.per_user_calls) per-user) | \(.sync.bytes) | \(.sync.seconds * 10 | round / 10) | \(.sync.rss_kb | mb) | \(.sync.pss_kb | mb) | \(.sync.cpu_seconds * 10 | round / 10) | \(.ratio_median_of_pairs * 100 | round / 100) |"
+			"| | | sync | \(.sync.requests) (+\(.sync.requests - .reference.requests); \(.sync.duplicates) dup, \(.sync.per_user_calls) per-user) | \(.sync.bytes) | \(.sync.seconds * 10 | round / 10) | \(.sync.rss_kb | mb) | \(.sync.pss_kb | mb) | \(.sync.cpu_seconds * 10 | round / 10) | \(.ratio_median_of_pairs * 100 | round / 100) |"
 		' "$s"
 	done
 }

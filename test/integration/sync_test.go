@@ -20,7 +20,10 @@ type serverUser struct {
 	IsBot       bool   `json:"is_bot"`
 	Roles       string `json:"roles"`
 	Email       string `json:"email"`
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
 	AuthService string `json:"auth_service"`
+	AuthData    string `json:"auth_data"`
 }
 
 type serverTeam struct {
@@ -202,18 +205,18 @@ func TestBotAdminTokenSyncs(t *testing.T) {
 	}
 }
 
-func diffSets(want, got map[string]bool) (missing, extra []string) {
-	for k := range want {
-		if !got[k] {
-			missing = append(missing, k)
+func diffSets(want, got map[string]bool) ([]string, []string) {
+	return sortedMissing(want, got), sortedMissing(got, want)
+}
+
+// sortedMissing lists the keys of a that b lacks.
+func sortedMissing(a, b map[string]bool) []string {
+	var out []string
+	for k := range a {
+		if !b[k] {
+			out = append(out, k)
 		}
 	}
-	for k := range got {
-		if !want[k] {
-			extra = append(extra, k)
-		}
-	}
-	slices.Sort(missing)
-	slices.Sort(extra)
-	return missing, extra
+	slices.Sort(out)
+	return out
 }

@@ -115,7 +115,7 @@ show_log_tail() {
 	for f in "$MM_OUT" "$STATE_DIR/logs/mattermost.log"; do
 		[[ -s $f ]] || continue
 		echo "----- last lines of $f -----" >&2
-		tail -n 40 "$f" >&2
+		tail -n 15 "$f" >&2
 	done
 }
 
@@ -129,7 +129,7 @@ cmd_build() {
 		say "build: cached ($SRV/mattermost, key $key)"
 		return 0
 	fi
-	say "build: compiling the Mattermost server (cold cache: ~3-5 min, ~300 MB downloads) ..."
+	say "build: compiling the Mattermost server (cold Go caches: ~6-14 min on 2 cores) ..."
 	mkdir -p "$SRV"
 	local t0=$SECONDS
 	rm -f "$SRV/.build-key"

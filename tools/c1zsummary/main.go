@@ -87,7 +87,7 @@ func summarize(res *synctest.Result) {
 			h := holders[typ+"/"+r.GetId().GetResource()]
 			admins := h["admin"]
 			slices.Sort(admins)
-			fmt.Printf("  %-28s %4d  %s\n", r.GetDisplayName(), len(h["member"]), strings.Join(admins, ", "))
+			fmt.Printf("  %-44s %4d  %s\n", r.GetDisplayName(), len(h["member"]), strings.Join(admins, ", "))
 		}
 	}
 	if len(byType["role"]) > 0 {
@@ -99,7 +99,7 @@ func summarize(res *synctest.Result) {
 				all = append(all, v...)
 			}
 			slices.Sort(all)
-			fmt.Printf("  %-28s %4d  %s\n", r.GetDisplayName(), len(all), strings.Join(all, ", "))
+			fmt.Printf("  %-44s %4d  %s\n", r.GetDisplayName(), len(all), strings.Join(all, ", "))
 		}
 	}
 

@@ -6,10 +6,12 @@
 //
 //	MM_API_TOKEN=... reference -url http://127.0.0.1:8065 [-last-login=false]
 //
-// Pages: /users, /teams and /teams/{id}/members (active teams only, as the
-// connector skips archived ones by default) at per_page=200, and with
-// -last-login the /reports/users pages (page_size=100, keyset paging by username).
-// It prints one JSON object: requests, bytes, item counts and seconds.
+// Pages: /users, /teams and, for each active team (the connector skips
+// archived ones by default), /teams/{id}/members and /teams/{id}/channels/private
+// with /channels/{id}/members of each private channel (-private-channels), all
+// at per_page=200; with -last-login the /reports/users pages (page_size=100,
+// keyset paging by username). It prints one JSON object: requests, bytes,
+// item counts and seconds, in all and by listing.
 package main
 
 import (
@@ -35,7 +37,11 @@ type Result struct {
 	Teams       int     `json:"teams"`
 	Memberships int     `json:"memberships"`
 	ReportRows  int     `json:"report_rows"`
+	Channels    int     `json:"private_channels"`
+	ChannelRows int     `json:"channel_memberships"`
 	Seconds     float64 `json:"seconds"`
+	// PhaseSeconds splits Seconds by listing: users, reports, teams, members, channels.
+	PhaseSeconds map[string]float64 `json:"phase_seconds"`
 }
 
 type fetcher struct {
@@ -49,6 +55,7 @@ func main() {
 	base := flag.String("url", "", "Mattermost server URL")
 	lastLogin := flag.Bool("last-login", true, "also fetch the /reports/users pages (users' last logins)")
 	includeArchived := flag.Bool("include-archived-teams", false, "also fetch the members of archived teams")
+	privateChannels := flag.Bool("private-channels", true, "also fetch each active team's private channels and their members")
 	flag.Parse()
 	token := os.Getenv("MM_API_TOKEN")
 	if *base == "" || token == "" {
@@ -57,7 +64,7 @@ func main() {
 	}
 	f := &fetcher{http: &http.Client{Timeout: 5 * time.Minute}, base: *base + "/api/v4", token: token}
 	start := time.Now()
-	if err := f.run(context.Background(), *lastLogin, *includeArchived); err != nil {
+	if err := f.run(context.Background(), *lastLogin, *includeArchived, *privateChannels); err != nil {
 		fmt.Fprintln(os.Stderr, "reference:", err)
 		os.Exit(1)
 	}
@@ -65,7 +72,13 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(f.res)
 }
 
-func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived bool) error {
+func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived, privateChannels bool) error {
+	f.res.PhaseSeconds = map[string]float64{}
+	phase := time.Now()
+	lap := func(name string) {
+		f.res.PhaseSeconds[name] += time.Since(phase).Seconds()
+		phase = time.Now()
+	}
 	for page := 0; ; page++ {
 		var users []mattermost.User
 		if err := f.get(ctx, "/users", pageQuery(page), &users); err != nil {
@@ -76,10 +89,12 @@ func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived bool) erro
 			break
 		}
 	}
+	lap("users")
 	if lastLogin {
 		if err := f.report(ctx); err != nil {
 			return err
 		}
+		lap("reports")
 	}
 	var teams []mattermost.Team
 	for page := 0; ; page++ {
@@ -92,6 +107,7 @@ func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived bool) erro
 			break
 		}
 	}
+	lap("teams")
 	for _, t := range teams {
 		if t.IsArchived() && !includeArchived {
 			continue
@@ -103,6 +119,47 @@ func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived bool) erro
 				return err
 			}
 			f.res.Memberships += len(members)
+			if len(members) < mattermost.PerPage {
+				break
+			}
+		}
+	}
+	lap("members")
+	if privateChannels {
+		for _, t := range teams {
+			if t.IsArchived() && !includeArchived {
+				continue
+			}
+			if err := f.privateChannels(ctx, t.ID); err != nil {
+				return err
+			}
+		}
+		lap("channels")
+	}
+	return nil
+}
+
+// privateChannels pages a team's private channels and each one's members.
+func (f *fetcher) privateChannels(ctx context.Context, teamID string) error {
+	var channels []mattermost.Channel
+	for page := 0; ; page++ {
+		var items []mattermost.Channel
+		if err := f.get(ctx, "/teams/"+teamID+"/channels/private", pageQuery(page), &items); err != nil {
+			return err
+		}
+		channels = append(channels, items...)
+		if len(items) < mattermost.PerPage {
+			break
+		}
+	}
+	f.res.Channels += len(channels)
+	for _, ch := range channels {
+		for page := 0; ; page++ {
+			var members []mattermost.ChannelMember
+			if err := f.get(ctx, "/channels/"+ch.ID+"/members", pageQuery(page), &members); err != nil {
+				return err
+			}
+			f.res.ChannelRows += len(members)
 			if len(members) < mattermost.PerPage {
 				break
 			}

@@ -1,0 +1,191 @@
+package mmfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+)
+
+// Account lifecycle endpoints: user creation, (de)activation of users and
+// bots, sessions, and the client configuration's password settings.
+func (s *Server) registerLifecycle() {
+	s.Sessions = map[string][]mattermost.Session{}
+	s.PasswordMinimumLength = 8
+	s.Mux.HandleFunc("POST /api/v4/users", s.createUser)
+	// One pattern for /users/email/{e}, /users/username/{u} and /users/{id}/sessions:
+	// separate patterns would overlap (/users/email/sessions) and make ServeMux panic.
+	s.Mux.HandleFunc("GET /api/v4/users/{a}/{b}", s.getUserSubresource)
+	s.Mux.HandleFunc("PUT /api/v4/users/{id}/active", s.updateUserActive)
+	s.Mux.HandleFunc("POST /api/v4/users/{id}/sessions/revoke/all", s.revokeAllSessions)
+	s.Mux.HandleFunc("POST /api/v4/bots/{id}/{verb}", s.updateBotActive)
+	s.Mux.HandleFunc("GET /api/v4/config/client", s.clientConfig)
+}
+
+var fakeUsername = regexp.MustCompile(`^[a-z0-9.\-_]{1,64}$`)
+
+// AddSession gives a user a session; accessToken marks one opened by a personal access token.
+func (s *Server) AddSession(userID, sessionID string, accessToken bool) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	props := map[string]string{}
+	if accessToken {
+		props["type"] = "UserAccessToken"
+	}
+	s.Sessions[userID] = append(s.Sessions[userID], mattermost.Session{ID: sessionID, CreateAt: 1, Props: props})
+}
+
+// User returns the stored user with this id.
+func (s *Server) User(id string) (mattermost.User, bool) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	return s.findUser(id)
+}
+
+func (s *Server) userIndex(match func(*mattermost.User) bool) int {
+	return slices.IndexFunc(s.Users, func(u mattermost.User) bool { return match(&u) })
+}
+
+// createUser mimics CreateUserAsAdmin: validation, uniqueness of e-mail and username, 201.
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	var nu mattermost.NewUser
+	if err := json.NewDecoder(r.Body).Decode(&nu); err != nil {
+		WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing user in request body.")
+		return
+	}
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	s.CreatedUsers = append(s.CreatedUsers, nu)
+	email, username := strings.ToLower(nu.Email), strings.ToLower(nu.Username)
+	switch {
+	case !strings.Contains(email, "@"):
+		WriteError(w, http.StatusBadRequest, "model.user.is_valid.email.app_error", "Invalid email.")
+		return
+	case !fakeUsername.MatchString(username) || slices.Contains([]string{"all", "channel", "matterbot", "system"}, username):
+		WriteError(w, http.StatusBadRequest, "model.user.is_valid.username.app_error", "Invalid username.")
+		return
+	case nu.AuthService != "" && nu.Password != "":
+		WriteError(w, http.StatusBadRequest, "model.user.is_valid.auth_data_pwd.app_error", "Invalid user, password and auth data cannot both be set.")
+		return
+	case nu.AuthService == "" && len(nu.Password) < s.PasswordMinimumLength:
+		WriteError(w, http.StatusBadRequest, "model.user.is_valid.pwd_min_length.app_error", "Your password must be at least "+strconv.Itoa(s.PasswordMinimumLength)+" characters.")
+		return
+	}
+	emailTaken := s.userIndex(func(u *mattermost.User) bool { return strings.EqualFold(u.Email, email) }) >= 0
+	usernameTaken := s.userIndex(func(u *mattermost.User) bool { return u.Username == username }) >= 0
+	if usernameTaken && (s.UsernameConflictFirst || !emailTaken) {
+		WriteError(w, http.StatusBadRequest, mattermost.ErrIDUsernameExists, "An account with that username already exists.")
+		return
+	}
+	if emailTaken {
+		WriteError(w, http.StatusBadRequest, mattermost.ErrIDEmailExists, "An account with that email already exists.")
+		return
+	}
+	now := time.Now().UnixMilli()
+	u := mattermost.User{ID: fmt.Sprintf("new%023d", len(s.Users)), CreateAt: now, UpdateAt: now, Username: username,
+		Email: email, FirstName: nu.FirstName, LastName: nu.LastName, AuthService: nu.AuthService, Roles: mattermost.RoleSystemUser}
+	s.Users = append(s.Users, u)
+	WriteJSON(w, http.StatusCreated, u)
+}
+
+func (s *Server) getUserSubresource(w http.ResponseWriter, r *http.Request) {
+	a, b := r.PathValue("a"), r.PathValue("b")
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	var i int
+	switch {
+	case a == "email":
+		i = s.userIndex(func(u *mattermost.User) bool { return strings.EqualFold(u.Email, b) })
+	case a == "username":
+		i = s.userIndex(func(u *mattermost.User) bool { return u.Username == b })
+	case b == "sessions":
+		i = s.userIndex(func(u *mattermost.User) bool { return u.ID == a })
+	default:
+		WriteError(w, http.StatusNotFound, "api.context.404.app_error", "Sorry, we could not find the page.")
+		return
+	}
+	if i < 0 {
+		WriteError(w, http.StatusNotFound, mattermost.ErrIDMissingAccount, "Unable to find the user.")
+		return
+	}
+	if b == "sessions" {
+		WriteJSON(w, http.StatusOK, append([]mattermost.Session{}, s.Sessions[a]...))
+		return
+	}
+	WriteJSON(w, http.StatusOK, s.Users[i])
+}
+
+// setActiveLocked applies (de)activation as App.UpdateActive does: deactivation revokes sessions.
+func (s *Server) setActiveLocked(i int, active bool) {
+	if active {
+		s.Users[i].DeleteAt = 0
+		return
+	}
+	s.Users[i].DeleteAt = time.Now().UnixMilli()
+	delete(s.Sessions, s.Users[i].ID)
+}
+
+func (s *Server) updateUserActive(w http.ResponseWriter, r *http.Request) {
+	var body map[string]any
+	active, ok := false, false
+	if json.NewDecoder(r.Body).Decode(&body) == nil {
+		active, ok = body["active"].(bool)
+	}
+	if !ok {
+		WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing active in request body.")
+		return
+	}
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	i := s.userIndex(func(u *mattermost.User) bool { return u.ID == r.PathValue("id") })
+	switch {
+	case i < 0:
+		WriteError(w, http.StatusNotFound, mattermost.ErrIDMissingAccount, "Unable to find the user.")
+	case s.Users[i].AuthService == "ldap":
+		WriteError(w, http.StatusForbidden, mattermost.ErrIDManagedByLDAP, "You cannot modify user status. User is managed by LDAP")
+	default:
+		s.setActiveLocked(i, active)
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+	}
+}
+
+func (s *Server) updateBotActive(w http.ResponseWriter, r *http.Request) {
+	verb := r.PathValue("verb")
+	if verb != "disable" && verb != "enable" {
+		WriteError(w, http.StatusNotFound, "api.context.404.app_error", "Sorry, we could not find the page.")
+		return
+	}
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	i := s.userIndex(func(u *mattermost.User) bool { return u.ID == r.PathValue("id") && u.IsBot })
+	if i < 0 {
+		WriteError(w, http.StatusNotFound, "store.sql_bot.get.missing.app_error", "Bot does not exist.")
+		return
+	}
+	s.setActiveLocked(i, verb == "enable")
+	WriteJSON(w, http.StatusOK, map[string]any{"user_id": s.Users[i].ID, "username": s.Users[i].Username, "delete_at": s.Users[i].DeleteAt})
+}
+
+func (s *Server) revokeAllSessions(w http.ResponseWriter, r *http.Request) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	if s.userIndex(func(u *mattermost.User) bool { return u.ID == r.PathValue("id") }) < 0 {
+		WriteError(w, http.StatusNotFound, mattermost.ErrIDMissingAccount, "Unable to find the user.")
+		return
+	}
+	delete(s.Sessions, r.PathValue("id"))
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+}
+
+func (s *Server) clientConfig(w http.ResponseWriter, _ *http.Request) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	WriteJSON(w, http.StatusOK, map[string]string{"PasswordMinimumLength": strconv.Itoa(s.PasswordMinimumLength),
+		"PasswordRequireLowercase": "false", "PasswordRequireUppercase": "false", "PasswordRequireNumber": "false", "PasswordRequireSymbol": "false"})
+}

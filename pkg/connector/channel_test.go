@@ -1,0 +1,253 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
+	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+)
+
+func boolPtr(b bool) *bool { return &b }
+
+// seedChannels adds channels of every kind to seedSmallOrg's teams.
+func seedChannels(fake *mmfake.Server) {
+	for _, ch := range []mattermost.Channel{
+		{ID: "town1", TeamID: "t1", Type: "O", Name: "town-square", DisplayName: "Town Square"},
+		{ID: "random1", TeamID: "t1", Type: "O", Name: "random", DisplayName: "Random"},
+		{ID: "backend", TeamID: "t1", Type: "P", Name: "backend", DisplayName: "Backend", Purpose: "APIs",
+			GroupConstrained: boolPtr(false), Shared: boolPtr(true)},
+		{ID: "oldp", TeamID: "t1", Type: "P", Name: "old-private", DisplayName: "Old Private", DeleteAt: 1_700_000_000_000},
+		{ID: "deals", TeamID: "t2", Type: "P", Name: "deals", DisplayName: "Deals"},
+		{ID: "runbooks", TeamID: "t3", Type: "P", Name: "runbooks", DisplayName: "Runbooks"},
+		{ID: "dm1", TeamID: "", Type: "D", Name: "alice__bob", DisplayName: ""},
+	} {
+		fake.AddChannel(ch)
+	}
+	fake.AddChannelMember("town1", "alice", false, false)
+	fake.AddChannelMember("town1", "bob", false, false)
+	fake.AddChannelMember("town1", "gina", false, true)
+	fake.AddChannelMember("random1", "alice", true, false)
+	fake.AddChannelMember("backend", "alice", true, false)
+	fake.AddChannelMember("backend", "bob", false, false)
+	fake.AddChannelMember("backend", "gina", false, true)
+	fake.AddChannelMember("oldp", "alice", false, false)
+	fake.AddChannelMember("deals", "robot", false, false)
+	fake.AddChannelMember("runbooks", "alice", false, false)
+	fake.AddChannelMember("dm1", "alice", false, false)
+	fake.AddChannelMember("dm1", "bob", false, false)
+}
+
+func grantsWithPrefix(res *synctest.Result, prefix string) []string {
+	var out []string
+	for id := range res.GrantIDs() {
+		if strings.HasPrefix(id, prefix) {
+			out = append(out, id)
+		}
+	}
+	return keysOf(out)
+}
+
+func keysOf(ids []string) []string {
+	m := map[string]bool{}
+	for _, id := range ids {
+		m[id] = true
+	}
+	return keys(m)
+}
+
+func TestSyncPrivateChannelsByDefault(t *testing.T) {
+	fake := mmfake.New(t)
+	seedSmallOrg(fake)
+	seedChannels(fake)
+	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{IncludeArchivedTeams: true}))
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	channels := res.ResourcesOfType("channel")
+	if got := keys(channels); fmt.Sprint(got) != "[backend deals]" {
+		t.Fatalf("channels = %v, want only the live private channels of live teams [backend deals]", got)
+	}
+	backend := channels["backend"]
+	if got := backend.GetParentResourceId(); got.GetResourceType() != "team" || got.GetResource() != "t1" {
+		t.Errorf("backend parent = %v, want team t1", got)
+	}
+	profile := backend.GetProfile().GetFields()
+	for k, want := range map[string]any{"type": "private", "team_id": "t1", "name": "backend", "shared": true, "group_constrained": false} {
+		if got := profile[k].AsInterface(); got != want {
+			t.Errorf("backend profile %s = %v, want %v", k, got, want)
+		}
+	}
+	if backend.GetDescription() != "APIs" || backend.GetDisplayName() != "Backend" {
+		t.Errorf("backend description/display name = %q/%q", backend.GetDescription(), backend.GetDisplayName())
+	}
+	if _, err := resource.GetGroupTrait(backend); err != nil {
+		t.Errorf("channel has no group trait: %v", err)
+	}
+
+	want := []string{
+		"channel:backend:admin:user:alice", "channel:backend:member:user:alice",
+		"channel:backend:member:user:bob", "channel:backend:member:user:gina",
+		"channel:deals:member:user:robot",
+	}
+	if got := grantsWithPrefix(res, "channel:"); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("channel grants:\n got %v\nwant %v", got, want)
+	}
+	for _, g := range res.Grants {
+		if g.GetId() != "channel:backend:member:user:gina" {
+			continue
+		}
+		md := &v2.GrantMetadata{}
+		annos := annotations.Annotations(g.GetAnnotations())
+		if ok, _ := annos.Pick(md); !ok || !md.GetMetadata().GetFields()["guest"].GetBoolValue() {
+			t.Errorf("gina's channel grant lacks guest metadata")
+		}
+	}
+	var channelEnts []string
+	for _, e := range res.Entitlements {
+		if strings.HasPrefix(e.GetId(), "channel:") {
+			channelEnts = append(channelEnts, e.GetId())
+		}
+	}
+	if got := keysOf(channelEnts); fmt.Sprint(got) != "[channel:backend:admin channel:backend:member channel:deals:admin channel:deals:member]" {
+		t.Errorf("channel entitlements = %v", got)
+	}
+}
+
+func TestSyncPublicChannelsWhenAsked(t *testing.T) {
+	fake := mmfake.New(t)
+	seedSmallOrg(fake)
+	seedChannels(fake)
+	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SyncPublicChannels: true}))
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	channels := res.ResourcesOfType("channel")
+	if got := keys(channels); fmt.Sprint(got) != "[backend deals random1 town1]" {
+		t.Fatalf("channels = %v", got)
+	}
+	if got := channels["town1"].GetProfile().GetFields()["type"].GetStringValue(); got != "public" {
+		t.Errorf("town1 type = %q", got)
+	}
+	want := []string{"channel:random1:admin:user:alice", "channel:random1:member:user:alice",
+		"channel:town1:member:user:alice", "channel:town1:member:user:bob", "channel:town1:member:user:gina"}
+	got := append(grantsWithPrefix(res, "channel:random1:"), grantsWithPrefix(res, "channel:town1:")...)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("public channel grants:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestChannelListWithoutParentIsEmpty(t *testing.T) {
+	fake := mmfake.New(t)
+	seedSmallOrg(fake)
+	seedChannels(fake)
+	s := newChannelSyncer(newTestConnector(t, fake, Options{SyncPublicChannels: true}).client, Options{SyncPublicChannels: true})
+	rs, res, err := s.List(context.Background(), nil, resource.SyncOpAttrs{})
+	if err != nil || len(rs) != 0 || (res != nil && res.NextPageToken != "") {
+		t.Fatalf("List(nil) = %d resources, %v, %v; want nothing", len(rs), res, err)
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("List(nil) made %d requests", n)
+	}
+}
+
+// The channel's membership changes while the sync pages through it: members
+// before the cursor leave (which shifts plain offset pages and would lose
+// the members at the page boundary) and new ones join. Every member who
+// stayed must get a grant, nobody who never was a member may.
+func TestChannelGrantsExactWhileMembersChangeBetweenPages(t *testing.T) {
+	fake := mmfake.New(t)
+	fake.Teams = []mattermost.Team{{ID: "t1", Name: "eng", DisplayName: "Engineering"}}
+	fake.AddChannel(mattermost.Channel{ID: "big", TeamID: "t1", Type: "P", Name: "big", DisplayName: "Big"})
+	name := func(i int) string { return fmt.Sprintf("u%04d", i) }
+	for i := range 650 {
+		fake.Users = append(fake.Users, mattermost.User{ID: name(i), Username: name(i), Roles: "system_user"})
+		fake.AddTeamMember("t1", name(i), false, false)
+		fake.AddChannelMember("big", name(i), i%100 == 0, false)
+	}
+	removed := map[string]bool{}
+	pages := 0
+	fake.Intercept = func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/api/v4/users" || r.URL.Query().Get("in_channel") != "big" {
+			return false
+		}
+		pages++
+		switch pages {
+		case 2: // members of the first page leave
+			for i := 50; i < 70; i++ {
+				fake.RemoveChannelMember("big", name(i))
+				removed[name(i)] = true
+			}
+		case 3: // others join before and after the cursor
+			for _, n := range []string{"u0001a", "u0500a", "zz"} {
+				fake.Mu.Lock()
+				fake.Users = append(fake.Users, mattermost.User{ID: n, Username: n, Roles: "system_user"})
+				fake.Mu.Unlock()
+				fake.AddChannelMember("big", n, false, false)
+			}
+		}
+		return false
+	}
+	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{}))
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if pages < 4 {
+		t.Fatalf("only %d member pages were read; the test needs several", pages)
+	}
+	got := res.GrantIDs()
+	for i := range 650 {
+		id := "channel:big:member:user:" + name(i)
+		if !removed[name(i)] && !got[id] {
+			t.Errorf("%s stayed in the channel but has no grant", name(i))
+		}
+		if admin := "channel:big:admin:user:" + name(i); (i%100 == 0) != got[admin] {
+			t.Errorf("admin grant of %s = %v, want %v", name(i), got[admin], i%100 == 0)
+		}
+	}
+	if !got["channel:big:member:user:zz"] {
+		t.Error("zz joined after the cursor and should have been read")
+	}
+	for id := range got {
+		u := id[strings.LastIndexByte(id, ':')+1:]
+		if strings.HasPrefix(id, "channel:big:") && !strings.HasPrefix(u, "u") && u != "zz" {
+			t.Errorf("unexpected grant %s", id)
+		}
+	}
+}
+
+// A group-constrained channel's members come from its linked groups: the
+// channel's grants name the group, and the SDK expands them to its members.
+func TestGroupConstrainedChannelGrantsItsGroups(t *testing.T) {
+	fake := mmfake.New(t)
+	seedGroups(fake)
+	fake.AddChannel(mattermost.Channel{ID: "gch", TeamID: "t2", Type: "P", Name: "synced", DisplayName: "Synced", GroupConstrained: boolPtr(true)})
+	fake.AddChannel(mattermost.Channel{ID: "plain", TeamID: "t2", Type: "P", Name: "plain", DisplayName: "Plain"})
+	fake.AddChannelMember("gch", "carol", false, false)
+	fake.AddChannelMember("plain", "carol", false, false)
+	fake.ChannelGroups["gch"] = []mmfake.GroupLink{{GroupID: "gsales", SchemeAdmin: true}}
+	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	got := res.GrantIDs()
+	for _, id := range []string{"channel:gch:member:group:gsales", "channel:gch:admin:group:gsales",
+		"channel:gch:member:user:carol", "channel:gch:member:user:bob", "channel:gch:admin:user:bob"} {
+		if !got[id] {
+			t.Errorf("grant %s missing", id)
+		}
+	}
+	if n := countRequests(fake, "GET /api/v4/channels/gch/groups"); n != 1 {
+		t.Errorf("GET /channels/gch/groups: %d requests, want 1", n)
+	}
+	if n := countRequests(fake, "GET /api/v4/channels/plain/groups"); n != 0 {
+		t.Errorf("GET /channels/plain/groups: %d requests, want 0 (not group-constrained)", n)
+	}
+}

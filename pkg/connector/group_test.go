@@ -1,0 +1,201 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
+	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/cli"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	cfg "github.com/baton-mattermost/baton-mattermost/pkg/config"
+	sdksync "github.com/conductorone/baton-sdk/pkg/sync"
+)
+
+// seedGroups makes the fake an Enterprise server with a custom group, an LDAP
+// group linked to the group-constrained team t1 (its members team admins)
+// and another LDAP group linked to the unconstrained team t2.
+func seedGroups(fake *mmfake.Server) {
+	fake.Licensed("enterprise", "LDAPGroups", "CustomPermissionsSchemes")
+	fake.Users = append(fake.Users,
+		mattermost.User{ID: "alice", Username: "alice", Roles: "system_user"},
+		mattermost.User{ID: "bob", Username: "bob", Roles: "system_user"},
+		mattermost.User{ID: "carol", Username: "carol", Roles: "system_user"},
+		mattermost.User{ID: "dave", Username: "dave", Roles: "system_user", DeleteAt: 1},
+	)
+	constrained := true
+	fake.Teams = []mattermost.Team{
+		{ID: "t1", Name: "eng", DisplayName: "Engineering", Type: "I", GroupConstrained: &constrained},
+		{ID: "t2", Name: "sales", DisplayName: "Sales", Type: "I"},
+	}
+	fake.AddTeamMember("t1", "alice", true, false)
+	fake.AddTeamMember("t1", "bob", true, false)
+	fake.AddTeamMember("t2", "carol", false, false)
+	fake.Groups = []mattermost.Group{
+		{ID: "gcustom", Name: "oncall", DisplayName: "On call", Source: "custom", AllowReference: true},
+		{ID: "gldap", Name: "eng-ldap", DisplayName: "Engineers", Source: "ldap", RemoteID: "cn=eng"},
+		{ID: "gsales", Name: "sales-ldap", DisplayName: "Sales people", Source: "ldap", RemoteID: "cn=sales"},
+		{ID: "gold", Name: "old", DisplayName: "Archived", Source: "custom", DeleteAt: 1},
+	}
+	fake.GroupMembers["gcustom"] = []string{"carol", "dave"}
+	fake.GroupMembers["gldap"] = []string{"alice", "bob"}
+	fake.GroupMembers["gsales"] = []string{"carol", "bob"}
+	fake.TeamGroups["t1"] = []mmfake.GroupLink{{GroupID: "gldap", SchemeAdmin: true}}
+	fake.TeamGroups["t2"] = []mmfake.GroupLink{{GroupID: "gsales"}}
+}
+
+func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
+	fake := mmfake.New(t)
+	seedGroups(fake)
+	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	groups := res.ResourcesOfType("group")
+	if fmt.Sprint(keys(groups)) != "[gcustom gldap gsales]" {
+		t.Fatalf("groups: %v, want the live ones", keys(groups))
+	}
+	gt, err := resource.GetGroupTrait(groups["gldap"])
+	if err != nil || gt.GetGroupSourceType() != string(resource.GroupSourceTypeDirectorySynced) {
+		t.Errorf("LDAP group trait: %v %v", gt, err)
+	}
+
+	got := res.GrantIDs()
+	for _, id := range []string{
+		// memberships (dave is deactivated: not a member per the server)
+		"group:gcustom:member:user:carol", "group:gldap:member:user:alice", "group:gldap:member:user:bob",
+		"group:gsales:member:user:carol", "group:gsales:member:user:bob",
+		// the constrained team's link, and what the SDK expanded from it
+		"team:t1:member:group:gldap", "team:t1:admin:group:gldap",
+		"team:t1:member:user:alice", "team:t1:member:user:bob", "team:t1:admin:user:alice", "team:t1:admin:user:bob",
+	} {
+		if !got[id] {
+			t.Errorf("grant %s missing", id)
+		}
+	}
+	for _, id := range []string{"group:gcustom:member:user:dave", "team:t2:member:group:gsales", "team:t2:member:user:bob"} {
+		if got[id] {
+			t.Errorf("unexpected grant %s (unconstrained links claim nothing)", id)
+		}
+	}
+	for _, g := range res.Grants {
+		annos := annotations.Annotations(g.GetAnnotations())
+		immutable := annos.Contains(&v2.GrantImmutable{})
+		id := g.GetId()
+		wantImmutable := strings.HasPrefix(id, "group:gldap:") || strings.HasPrefix(id, "group:gsales:") || strings.HasSuffix(id, ":group:gldap")
+		if immutable != wantImmutable {
+			t.Errorf("grant %s immutable = %v, want %v", id, immutable, wantImmutable)
+		}
+		if strings.HasSuffix(id, ":group:gldap") {
+			exp := &v2.GrantExpandable{}
+			if ok, _ := annos.Pick(exp); !ok || fmt.Sprint(exp.GetEntitlementIds()) != "[group:gldap:member]" {
+				t.Errorf("grant %s expandable = %v", id, exp)
+			}
+		}
+	}
+	// The expanded team grants say where they come from.
+	for _, g := range res.Grants {
+		if g.GetId() == "team:t1:admin:user:bob" {
+			if _, ok := g.GetSources().GetSources()["group:gldap:member"]; !ok {
+				t.Errorf("expanded grant %s: sources %v lack group:gldap:member", g.GetId(), g.GetSources())
+			}
+		}
+	}
+	// Only the constrained team's groups were read.
+	if n := countRequests(fake, "GET /api/v4/teams/t1/groups"); n != 1 {
+		t.Errorf("GET /teams/t1/groups: %d requests, want 1", n)
+	}
+	if n := countRequests(fake, "GET /api/v4/teams/t2/groups"); n != 0 {
+		t.Errorf("GET /teams/t2/groups: %d requests, want 0 (not group-constrained)", n)
+	}
+}
+
+func TestGroupsOnAnUnlicensedServer(t *testing.T) {
+	fake := mmfake.New(t)
+	seedGroups(fake)
+	fake.License = map[string]string{"IsLicensed": "false"}
+	constrained := true
+	fake.Teams[1].GroupConstrained = &constrained // a leftover of an expired license
+	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
+	if err != nil {
+		t.Fatalf("sync on an unlicensed server: %v", err)
+	}
+	if n := len(res.ResourcesOfType("group")); n != 0 {
+		t.Errorf("%d groups synced without a license", n)
+	}
+	if n := countRequests(fake, "GET /api/v4/license/client"); n != 1 {
+		t.Errorf("license checked %d times, want once", n)
+	}
+	if n := countRequests(fake, "GET /api/v4/groups"); n != 0 {
+		t.Errorf("/groups requested %d times without a license", n)
+	}
+	if !res.GrantIDs()["team:t1:member:user:alice"] {
+		t.Error("team memberships lost when the team's groups cannot be read")
+	}
+
+	// One informative line.
+	core, logs := observer.New(zap.InfoLevel)
+	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
+	out, next, err := newGroupSyncer(newTestConnector(t, fake, Options{}).client).List(ctx, nil, resource.SyncOpAttrs{})
+	if err != nil || len(out) != 0 || next != nil {
+		t.Errorf("List: %v %v %v", out, next, err)
+	}
+	if logs.Len() != 1 || !strings.Contains(logs.All()[0].Message, "license") {
+		t.Errorf("log lines: %v, want one about the license", logs.All())
+	}
+}
+
+// TestSyncResourceTypesSkipsGroupLinks: with --sync-resource-types team,user
+// the links of group-constrained teams are not read, as their groups are not synced.
+func TestSyncResourceTypesSkipsGroupLinks(t *testing.T) {
+	fake := mmfake.New(t)
+	seedGroups(fake)
+	types := []string{"team", "user"}
+	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true, SyncResourceTypes: types}),
+		sdksync.WithSyncResourceTypes(types))
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if n := countRequests(fake, "GET /api/v4/teams/t1/groups"); n != 0 {
+		t.Errorf("GET /teams/t1/groups requested %d times although groups are not synced", n)
+	}
+	for _, r := range []string{"POST /api/v4/roles/names", "GET /api/v4/license/client", "GET /api/v4/users?page=0&per_page=200&role="} {
+		if n := countRequests(fake, r); n != 0 {
+			t.Errorf("%s requested %d times for types %v", r, n, types)
+		}
+	}
+	if !res.GrantIDs()["team:t1:member:user:alice"] || res.GrantIDs()["team:t1:member:group:gldap"] {
+		t.Errorf("team grants: %v", keys(res.GrantIDs()))
+	}
+}
+
+// TestNewWiresSyncResourceTypes: the CLI's --sync-resource-types reaches the connector.
+func TestNewWiresSyncResourceTypes(t *testing.T) {
+	conf := &cfg.Mattermost{BaseURL: "https://chat.example.com", APIToken: mmfake.Token}
+	for _, tc := range []struct {
+		opts *cli.ConnectorOpts
+		want bool
+	}{
+		{nil, true},
+		{&cli.ConnectorOpts{}, true},
+		{&cli.ConnectorOpts{SyncResourceTypeIDs: []string{"team", "group"}}, true},
+		{&cli.ConnectorOpts{SyncResourceTypeIDs: []string{"team", "user"}}, false},
+	} {
+		cb, _, err := New(context.Background(), conf, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cb.(*Connector).opts.willSync("group"); got != tc.want {
+			t.Errorf("opts %v: willSync(group) = %v, want %v", tc.opts, got, tc.want)
+		}
+	}
+}

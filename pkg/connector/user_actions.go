@@ -1,0 +1,268 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+	config "github.com/conductorone/baton-sdk/pb/c1/config/v1"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/actions"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// Account lifecycle actions on users. Deactivation is how an account is
+// deprovisioned: permanent deletion is not offered, because it erases the
+// user's posts and the audit trail with them, and Mattermost only allows it
+// through the API when EnableAPIUserDeletion is switched on.
+const (
+	actionDisableUser    = "disable_user"
+	actionEnableUser     = "enable_user"
+	actionRevokeSessions = "revoke_sessions"
+
+	argUserID = "user_id"
+
+	// Fields of every action's result.
+	resultSuccess         = "success"
+	resultChanged         = "changed"
+	resultMessage         = "message"
+	resultUserID          = "user_id"
+	resultStatus          = "status"
+	resultSessionsRevoked = "sessions_revoked"
+)
+
+var _ connectorbuilder.ResourceActionProvider = (*userSyncer)(nil)
+
+// mattermostID is the shape of Mattermost's ids (26 lower-case letters and digits).
+var mattermostID = regexp.MustCompile(`^[a-z0-9]{26}$`)
+
+func userIDArgument(verb string) *config.Field {
+	return config.Field_builder{
+		Name:        argUserID,
+		DisplayName: "User",
+		Description: "The Mattermost user to " + verb + ": a user resource, or the user's 26-character id.",
+		IsRequired:  true,
+		ResourceIdField: config.ResourceIdField_builder{
+			Rules: config.ResourceIDRules_builder{AllowedResourceTypeIds: []string{userResourceType.GetId()}}.Build(),
+		}.Build(),
+	}.Build()
+}
+
+func returnField(name, display, desc string, kind func(*config.Field_builder)) *config.Field {
+	b := config.Field_builder{Name: name, DisplayName: display, Description: desc}
+	kind(&b)
+	return b.Build()
+}
+
+func boolKind(b *config.Field_builder)   { b.BoolField = &config.BoolField{} }
+func stringKind(b *config.Field_builder) { b.StringField = &config.StringField{} }
+func intKind(b *config.Field_builder)    { b.IntField = &config.IntField{} }
+
+// lifecycleReturnTypes are the result fields every lifecycle action returns.
+func lifecycleReturnTypes(extra ...*config.Field) []*config.Field {
+	return append([]*config.Field{
+		returnField(resultSuccess, "Success", "The user is in the state the action asked for.", boolKind),
+		returnField(resultChanged, "Changed", "The action changed something; false when there was nothing to do.", boolKind),
+		returnField(resultMessage, "Message", "What was done, or why nothing was.", stringKind),
+		returnField(resultUserID, "User ID", "The Mattermost user id.", stringKind),
+		returnField(resultStatus, "Status", "The account's status afterwards: enabled or disabled.", stringKind),
+	}, extra...)
+}
+
+// ResourceActions registers disable_user, enable_user and revoke_sessions on the user type.
+func (s *userSyncer) ResourceActions(ctx context.Context, registry actions.ActionRegistry) error {
+	schemas := []struct {
+		schema  *v2.BatonActionSchema
+		handler actions.ActionHandler
+	}{
+		{v2.BatonActionSchema_builder{
+			Name:        actionDisableUser,
+			DisplayName: "Disable user",
+			Description: "Deactivate the Mattermost account: the user is signed out everywhere and can no longer sign in, " +
+				"and their personal access tokens stop working; bots are disabled. Team and channel memberships and posts are kept. " +
+				"LDAP accounts must be deactivated in the directory. The connector's own account is refused.",
+			Arguments:   []*config.Field{userIDArgument("deactivate")},
+			ReturnTypes: lifecycleReturnTypes(),
+			ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE},
+		}.Build(), func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
+			return s.setActive(ctx, args, false)
+		}},
+		{v2.BatonActionSchema_builder{
+			Name:        actionEnableUser,
+			DisplayName: "Enable user",
+			Description: "Re-activate a deactivated Mattermost account (or disabled bot), with the memberships it had.",
+			Arguments:   []*config.Field{userIDArgument("re-activate")},
+			ReturnTypes: lifecycleReturnTypes(),
+			ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE},
+		}.Build(), func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
+			return s.setActive(ctx, args, true)
+		}},
+		{v2.BatonActionSchema_builder{
+			Name:        actionRevokeSessions,
+			DisplayName: "Revoke sessions",
+			Description: "Sign the user out of every session (web, desktop, mobile) without deactivating the account. " +
+				"Personal access tokens stay valid; disable the user to stop them.",
+			Arguments: []*config.Field{userIDArgument("sign out")},
+			ReturnTypes: lifecycleReturnTypes(returnField(resultSessionsRevoked, "Sessions revoked",
+				"How many sessions were signed out.", intKind)),
+			ActionType: []v2.ActionType{v2.ActionType_ACTION_TYPE_DYNAMIC},
+		}.Build(), s.revokeSessions},
+	}
+	for _, a := range schemas {
+		if err := registry.Register(ctx, a.schema, a.handler); err != nil {
+			return fmt.Errorf("baton-mattermost: registering action %s: %w", a.schema.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// actionTarget reads the user_id argument and fetches that user.
+func (s *userSyncer) actionTarget(ctx context.Context, args *structpb.Struct) (*mattermost.User, error) {
+	var id string
+	if rid, ok := actions.GetResourceIDArg(args, argUserID); ok {
+		if rid.GetResourceType() != userResourceType.GetId() {
+			return nil, status.Errorf(codes.InvalidArgument, "%s must be a user, got a %s", argUserID, rid.GetResourceType())
+		}
+		id = rid.GetResource()
+	} else if sv, ok := actions.GetStringArg(args, argUserID); ok {
+		id = sv
+	}
+	if !mattermostID.MatchString(id) {
+		return nil, status.Errorf(codes.InvalidArgument,
+			"%s must be a Mattermost user id (26 lower-case letters and digits), got %q", argUserID, id)
+	}
+	u, err := s.client.GetUser(ctx, id)
+	if mattermost.HasID(err, mattermost.ErrIDMissingAccount) {
+		return nil, status.Errorf(codes.NotFound, "there is no Mattermost user with id %s", id)
+	}
+	return u, err
+}
+
+func statusWord(active bool) string {
+	if active {
+		return "enabled"
+	}
+	return "disabled"
+}
+
+func lifecycleResult(u *mattermost.User, active, changed bool, message string, extra ...actions.ReturnField) *structpb.Struct {
+	return actions.NewReturnValues(true, append([]actions.ReturnField{
+		actions.NewBoolReturnField(resultChanged, changed),
+		actions.NewStringReturnField(resultMessage, message),
+		actions.NewStringReturnField(resultUserID, u.ID),
+		actions.NewStringReturnField(resultStatus, statusWord(active)),
+	}, extra...)...)
+}
+
+// setActive deactivates or re-activates a user; doing it twice is not an error.
+func (s *userSyncer) setActive(ctx context.Context, args *structpb.Struct, active bool) (*structpb.Struct, annotations.Annotations, error) {
+	u, err := s.actionTarget(ctx, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	who := describeUser(u)
+	if u.IsActive() == active {
+		return lifecycleResult(u, active, false, fmt.Sprintf("%s is already %s; nothing to do", who, statusWord(active))), nil, nil
+	}
+	if u.IsRemote() {
+		return nil, nil, status.Errorf(codes.FailedPrecondition,
+			"%s belongs to a remote server connected through shared channels (remote id %s); "+
+				"its account is managed on that server, so deactivate or re-activate it there", who, u.RemoteID)
+	}
+	if !active {
+		me, err := s.client.GetMe(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if me.ID == u.ID {
+			return nil, nil, status.Errorf(codes.FailedPrecondition,
+				"refusing to deactivate %s: it is the account of the connector's own api-token, "+
+					"and deactivating it would lock the connector out of Mattermost", who)
+		}
+	}
+
+	if u.IsBot {
+		err = s.client.SetBotActive(ctx, u.ID, active)
+	} else {
+		err = s.client.SetUserActive(ctx, u.ID, active)
+	}
+	if err != nil {
+		return nil, nil, explainActivationError(who, active, err)
+	}
+
+	var msg string
+	switch {
+	case active:
+		msg = fmt.Sprintf("re-activated %s with the team and channel memberships it had", who)
+	case u.IsBot:
+		msg = fmt.Sprintf("disabled %s: its tokens stop working", who)
+	default:
+		msg = fmt.Sprintf("deactivated %s: signed out everywhere, can no longer sign in, personal access tokens stop working; "+
+			"team and channel memberships and posts are kept", who)
+	}
+	ctxzap.Extract(ctx).Info("mattermost: "+msg, zap.String("user_id", u.ID))
+	return lifecycleResult(u, active, true, msg), nil, nil
+}
+
+// explainActivationError turns the server's refusals into what to do instead.
+func explainActivationError(who string, active bool, err error) error {
+	switch {
+	case mattermost.HasID(err, mattermost.ErrIDManagedByLDAP):
+		inLDAP := "disable or remove the user in the directory"
+		if active {
+			inLDAP = "re-enable the user in the directory"
+		}
+		return status.Errorf(codes.FailedPrecondition,
+			"%s signs in through LDAP, and Mattermost takes the status of LDAP accounts from the directory: "+
+				"%s and let the AD/LDAP synchronization update the account "+
+				"(System Console > Authentication > AD/LDAP > Synchronize Now) (%v)", who, inLDAP, err)
+	case mattermost.HasID(err, mattermost.ErrIDGuestAccountsDisabled):
+		return status.Errorf(codes.FailedPrecondition,
+			"%s is a guest, and guest accounts are switched off on this server: enable guest access "+
+				"(System Console > Authentication > Guest Access) before re-activating guests (%v)", who, err)
+	case mattermost.HasID(err, mattermost.ErrIDUserLimit), mattermost.HasID(err, mattermost.ErrIDLicenseUserLimit):
+		return status.Errorf(codes.FailedPrecondition,
+			"cannot re-activate %s: the server has reached its limit of active users (250 without a licence); "+
+				"deactivate an account that is no longer used, or add a licence with more seats (%v)", who, err)
+	}
+	return err
+}
+
+// revokeSessions signs a user out of all their sessions.
+func (s *userSyncer) revokeSessions(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
+	u, err := s.actionTarget(ctx, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	who := describeUser(u)
+	sessions, err := s.client.ListSessions(ctx, u.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sessions) == 0 {
+		return lifecycleResult(u, u.IsActive(), false, who+" has no sessions; nothing to revoke",
+			actions.NewNumberReturnField(resultSessionsRevoked, 0)), nil, nil
+	}
+	if err := s.client.RevokeAllSessions(ctx, u.ID); err != nil {
+		return nil, nil, err
+	}
+	tokens := 0
+	for i := range sessions {
+		if sessions[i].IsAccessToken() {
+			tokens++
+		}
+	}
+	msg := fmt.Sprintf("signed %s out of %d session(s)", who, len(sessions))
+	if tokens > 0 {
+		msg += fmt.Sprintf("; %d of them came from personal access tokens, which stay valid (disable_user stops them)", tokens)
+	}
+	ctxzap.Extract(ctx).Info("mattermost: "+msg, zap.String("user_id", u.ID))
+	return lifecycleResult(u, u.IsActive(), true, msg, actions.NewNumberReturnField(resultSessionsRevoked, float64(len(sessions)))), nil, nil
+}

@@ -1,0 +1,169 @@
+package mattermost
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// Channel types (model.ChannelType).
+const (
+	ChannelTypeOpen    = "O" // public
+	ChannelTypePrivate = "P"
+	ChannelTypeDirect  = "D"
+	ChannelTypeGroup   = "G"
+)
+
+// DefaultChannelName is the channel every team member is in and cannot leave.
+const DefaultChannelName = "town-square"
+
+// Error ids of the channel endpoints (server/channels/app, server/channels/api4/channel.go).
+const (
+	ErrChannelMemberMissing  = "app.channel.get_member.missing.app_error"
+	ErrChannelDeletedUser    = "app.channel.add_member.deleted_user.app_error"
+	ErrChannelNotTeamMember  = "app.team.get_member.missing.app_error"
+	ErrChannelLeftTeam       = "api.channel.add_user.to.channel.failed.deleted.app_error"
+	ErrChannelUserDenied     = "api.channel.add_members.user_denied"
+	ErrChannelRemoveDefault  = "api.channel.remove.default.app_error"
+	ErrChannelRemoveDenied   = "api.channel.remove_members.denied"
+	ErrChannelRemoveGroup    = "api.channel.remove_member.group_constrained.app_error"
+	ErrChannelRolesGuest     = "api.channel.update_channel_member_roles.guest.app_error"
+	ErrChannelRolesGuestUser = "api.channel.update_channel_member_roles.user_and_guest.app_error"
+)
+
+// Channel is the part of Mattermost's channel object the connector reads.
+type Channel struct {
+	ID          string `json:"id"`
+	CreateAt    int64  `json:"create_at"`
+	DeleteAt    int64  `json:"delete_at"`
+	TeamID      string `json:"team_id"`
+	Type        string `json:"type"`
+	DisplayName string `json:"display_name"`
+	Name        string `json:"name"`
+	Purpose     string `json:"purpose"`
+	// GroupConstrained channels take their members from LDAP group sync.
+	GroupConstrained *bool `json:"group_constrained"`
+	// Shared channels are shared with remote servers (Shared Channels).
+	Shared *bool `json:"shared"`
+}
+
+// IsArchived reports whether the channel was archived.
+func (ch *Channel) IsArchived() bool { return ch.DeleteAt > 0 }
+
+// IsGroupConstrained reports whether membership is managed by group sync.
+func (ch *Channel) IsGroupConstrained() bool {
+	return ch.GroupConstrained != nil && *ch.GroupConstrained
+}
+
+// IsShared reports whether the channel is shared with remote servers.
+func (ch *Channel) IsShared() bool { return ch.Shared != nil && *ch.Shared }
+
+// ChannelMember is one membership of a channel.
+type ChannelMember struct {
+	ChannelID string `json:"channel_id"`
+	UserID    string `json:"user_id"`
+	Roles     string `json:"roles"`
+	// Admin is SchemeAdmin, as for teams: role names cannot be trusted with custom schemes.
+	SchemeGuest bool `json:"scheme_guest"`
+	SchemeUser  bool `json:"scheme_user"`
+	SchemeAdmin bool `json:"scheme_admin"`
+}
+
+// SchemeRoles is the body of the team and channel .../members/{user_id}/schemeRoles endpoints.
+type SchemeRoles struct {
+	SchemeAdmin bool `json:"scheme_admin"`
+	SchemeUser  bool `json:"scheme_user"`
+	SchemeGuest bool `json:"scheme_guest"`
+}
+
+func channelID(ch *Channel) string { return ch.ID }
+
+func userID(u *User) string { return u.ID }
+
+// ListPrivateChannels returns the next part of a team's live private channels
+// (archived ones excluded). Needs manage_system.
+func (c *Client) ListPrivateChannels(ctx context.Context, teamID string, cur Cursor) ([]Channel, *Cursor, error) {
+	return walkOrdered(ctx, c, "/teams/"+pathEscape(teamID)+"/channels/private", nil, cur, channelID)
+}
+
+// ListPublicChannels returns the next part of a team's live public channels.
+func (c *Client) ListPublicChannels(ctx context.Context, teamID string, cur Cursor) ([]Channel, *Cursor, error) {
+	return walkOrdered(ctx, c, "/teams/"+pathEscape(teamID)+"/channels", nil, cur, channelID)
+}
+
+// ListChannelUsers returns the next part of a channel's members as users,
+// ordered by username. /channels/{id}/members has no ORDER BY, so it cannot
+// be paged exactly; /users?in_channel can (see walkOrdered).
+func (c *Client) ListChannelUsers(ctx context.Context, channelID string, cur Cursor) ([]User, *Cursor, error) {
+	return walkOrdered(ctx, c, "/users", url.Values{"in_channel": {channelID}}, cur, userID)
+}
+
+// GetChannelMembersByIDs returns the memberships of those users that are members of the channel.
+func (c *Client) GetChannelMembersByIDs(ctx context.Context, channelID string, userIDs []string) ([]ChannelMember, error) {
+	var members []ChannelMember
+	if err := c.readByPost(ctx, "/channels/"+pathEscape(channelID)+"/members/ids", userIDs, &members); err != nil {
+		return nil, err
+	}
+	return members, nil
+}
+
+// GetChannel returns one channel by id, archived ones included.
+func (c *Client) GetChannel(ctx context.Context, channelID string) (*Channel, error) {
+	var ch Channel
+	if err := c.do(ctx, http.MethodGet, "/channels/"+pathEscape(channelID), nil, nil, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// GetChannelMember returns a user's membership of a channel, or nil when the
+// user is not a member (asked by id, which answers an empty list rather than a 404).
+func (c *Client) GetChannelMember(ctx context.Context, channelID, userID string) (*ChannelMember, error) {
+	members, err := c.GetChannelMembersByIDs(ctx, channelID, []string{userID})
+	if err != nil {
+		return nil, err
+	}
+	for i := range members {
+		if members[i].UserID == userID {
+			return &members[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// AddChannelMember adds a user to a channel; adding a member is a no-op.
+func (c *Client) AddChannelMember(ctx context.Context, channelID, userID string) (*ChannelMember, error) {
+	var m ChannelMember
+	if err := c.do(ctx, http.MethodPost, "/channels/"+pathEscape(channelID)+"/members", nil,
+		map[string]string{"user_id": userID}, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// RemoveChannelMember removes a user from a channel.
+func (c *Client) RemoveChannelMember(ctx context.Context, channelID, userID string) error {
+	return c.do(ctx, http.MethodDelete, "/channels/"+pathEscape(channelID)+"/members/"+pathEscape(userID), nil, nil, nil)
+}
+
+// UpdateChannelMemberSchemeRoles sets a member's scheme roles (channel admin = SchemeAdmin).
+func (c *Client) UpdateChannelMemberSchemeRoles(ctx context.Context, channelID, userID string, roles SchemeRoles) error {
+	return c.do(ctx, http.MethodPut, "/channels/"+pathEscape(channelID)+"/members/"+pathEscape(userID)+"/schemeRoles", nil, roles, nil)
+}
+
+// ListUserChannelsInTeam returns the live channels of a team that a user is a
+// member of. Mattermost adds the user's direct and group messages, which
+// belong to no team; they are left out.
+func (c *Client) ListUserChannelsInTeam(ctx context.Context, userID, teamID string) ([]Channel, error) {
+	var all []Channel
+	if err := c.do(ctx, http.MethodGet, "/users/"+pathEscape(userID)+"/teams/"+pathEscape(teamID)+"/channels", nil, nil, &all); err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, ch := range all {
+		if ch.TeamID == teamID && (ch.Type == ChannelTypeOpen || ch.Type == ChannelTypePrivate) {
+			out = append(out, ch)
+		}
+	}
+	return out, nil
+}

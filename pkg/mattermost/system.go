@@ -1,0 +1,28 @@
+package mattermost
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// PasswordMaximumLength is Mattermost's fixed upper bound (bcrypt's 72 bytes).
+const PasswordMaximumLength = 72
+
+// PasswordMinimumLength reads the server's PasswordSettings.MinimumLength from
+// the client configuration (GET /config/client?format=old), which any session may read.
+func (c *Client) PasswordMinimumLength(ctx context.Context) (int, error) {
+	var cfg map[string]string
+	if err := c.do(ctx, http.MethodGet, "/config/client", url.Values{"format": {"old"}}, nil, &cfg); err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(cfg["PasswordMinimumLength"])
+	if err != nil {
+		// The value itself is not shown: errors must never carry arbitrary server text unscrubbed.
+		return 0, fmt.Errorf("mattermost: client configuration has no usable PasswordMinimumLength (%d characters, not a number)",
+			len(cfg["PasswordMinimumLength"]))
+	}
+	return n, nil
+}

@@ -1,0 +1,101 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
+	"github.com/baton-mattermost/baton-mattermost/test/faultproxy"
+)
+
+// runBounded runs the binary like runConnector, but kills it after limit, so
+// that a retry loop shows up as a failed test instead of a hung run.
+func runBounded(t *testing.T, limit time.Duration, env map[string]string, args ...string) Run {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(), "BATON_BASE_URL="+server["MM_URL"], "BATON_API_TOKEN="+server["MM_ADMIN_TOKEN"])
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := Run{Stdout: stdout.String(), Stderr: stderr.String()}
+	if ctx.Err() != nil {
+		t.Fatalf("%s %s did not end within %v\nstderr:\n%s", binary, strings.Join(args, " "), limit, tail(r.Stderr, 3000))
+	}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		r.ExitCode = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("running %s: %v", binary, err)
+	}
+	return r
+}
+
+// startProxy starts a fault proxy in front of the local server.
+func startProxy(t *testing.T, cfg faultproxy.Config) *faultproxy.Proxy {
+	t.Helper()
+	cfg.Upstream = server["MM_URL"]
+	p, err := faultproxy.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// c1zPath is a fresh c1z path in the test's temporary directory.
+func c1zPath(t *testing.T) string {
+	return filepath.Join(t.TempDir(), "sync.c1z")
+}
+
+// assertCleanFailure checks what an operator sees of a failed run: the exit
+// code, a message naming the problem, and no Go stack trace or panic.
+func assertCleanFailure(t *testing.T, r Run, wantExit int, wantText ...string) {
+	t.Helper()
+	if r.ExitCode != wantExit {
+		t.Errorf("exit code %d, want %d\nstderr:\n%s", r.ExitCode, wantExit, tail(r.Stderr, 3000))
+	}
+	// The last line is what exit.LogExit prints: the error itself.
+	last := lastLine(r.Stderr)
+	for _, want := range wantText {
+		if !strings.Contains(last, want) {
+			t.Errorf("final error line lacks %q:\n%s", want, last)
+		}
+	}
+	assertNoStackTrace(t, r)
+}
+
+func assertNoStackTrace(t *testing.T, r Run) {
+	t.Helper()
+	// A Go stack trace has "goroutine N [running]:" and tab-indented file
+	// lines; zap adds a "stacktrace" field. zap's "caller" (file.go:line) is fine.
+	for _, bad := range []string{"goroutine ", "panic:", "\n\t/", `"stacktrace"`} {
+		if strings.Contains(r.Stderr, bad) {
+			t.Errorf("stderr shows a stack trace (%q):\n%s", bad, tail(r.Stderr, 3000))
+			return
+		}
+	}
+}
+
+// assertNotComplete checks that a failed run left no c1z that looks like a
+// finished sync: either no file, or one holding only an unfinished sync.
+func assertNotComplete(t *testing.T, path string) {
+	t.Helper()
+	if synctest.HasFinishedSync(t, path) {
+		t.Errorf("the failed run left %s with a finished sync", path)
+	}
+}
