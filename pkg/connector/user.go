@@ -14,10 +14,12 @@ type userSyncer struct {
 	client *mattermost.Client
 	// lastLogin reads last login times from the user report (skip-last-login off).
 	lastLogin bool
+	// pages fetches /users pages ahead of the SDK (see prefetch.go).
+	pages *pagesAhead[mattermost.User]
 }
 
 func newUserSyncer(client *mattermost.Client, opts Options) *userSyncer {
-	return &userSyncer{client: client, lastLogin: !opts.SkipLastLogin}
+	return &userSyncer{client: client, lastLogin: !opts.SkipLastLogin, pages: newPagesAhead(userPagesAhead, client.ListUsers)}
 }
 
 func (s *userSyncer) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
@@ -38,7 +40,7 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.
 		first = fetchReport(reportCtx, s.client, tok.reportCursor())
 		ctx = reportCtx
 	}
-	users, err := s.client.ListUsers(ctx, tok.Page)
+	users, err := s.pages.page(ctx, attrs.SyncID, tok.Page)
 	if err != nil {
 		return nil, nil, err
 	}
