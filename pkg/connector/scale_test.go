@@ -13,22 +13,14 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 )
 
-// addUsers gives the fake n more users, u0000, u0001, ... (ids sort as usernames).
-func addUsers(fake *mmfake.Server, n int) {
-	for i := range n {
-		id := fmt.Sprintf("u%04d", i)
-		fake.Users = append(fake.Users, mattermost.User{ID: id, Username: id, Email: id + "@example.com", Roles: "system_user"})
-	}
-}
-
 // A sync asks for every page once: no request is repeated, and nothing is
 // asked per user that the user list already returned.
 func TestSyncRequestsEveryPageOnce(t *testing.T) {
 	fake := mmfake.New(t)
 	seedSmallOrg(fake)
-	addUsers(fake, 2*mattermost.PerPage+37) // 3 pages of users in all, and the empty one past the end fetched ahead
-	for i := range mattermost.PerPage + 5 { // 2 pages of members
-		fake.AddTeamMember("t2", fmt.Sprintf("u%04d", i), false, false)
+	seedManyUsers(fake, 2*mattermost.PerPage+37) // 3 pages of users in all, and the empty one past the end fetched ahead
+	for i := range mattermost.PerPage + 5 {      // 2 pages of members
+		fake.AddTeamMember("t2", fmt.Sprintf("id%04d", i), false, false)
 	}
 	if _, err := synctest.Sync(t, newTestConnector(t, fake, Options{})); err != nil {
 		t.Fatalf("sync: %v", err)
@@ -60,7 +52,7 @@ func TestSyncRequestsEveryPageOnce(t *testing.T) {
 var userListPage = regexp.MustCompile(`^GET /api/v4/users\?page=\d+&per_page=200$`)
 
 // perUserCall matches a GET about one user (/users/{id}...), /users/me excepted.
-var perUserCall = regexp.MustCompile(`^GET /api/v4/users/(u\d{4}|alice|bob|gina|robot)([/?]|$)`)
+var perUserCall = regexp.MustCompile(`^GET /api/v4/users/(id\d{4}|alice|bob|gina|robot)([/?]|$)`)
 
 // Grants name their team by id only: the team's profile is not copied into
 // every membership's grant.

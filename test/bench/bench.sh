@@ -194,7 +194,7 @@ summarize() {
 		'{users: $users, memberships: $memberships, last_login: $last_login, pairs: $pairs,
 		  reference: {requests: $ref_count.requests, bytes: $ref_count.bytes, seconds: $ref_s, rss_kb: $ref_rss, pss_kb: $ref_pss, cpu_seconds: $ref_cpu},
 		  sync: {requests: $sync_count.requests, bytes: $sync_count.bytes, duplicates: $sync_count.duplicates,
-		         per_user_calls: $sync_count.per_user_calls, extra: ($sync_count.by_kind | to_entries | map(.value -= ($ref_count.by_kind[.key] // 0)) | map(select(.value != 0)) | from_entries),
+		         per_user_calls: $sync_count.per_user_calls, extra: ([$sync_count.by_kind, $ref_count.by_kind] | map(keys) | add | unique | map({key: ., value: (($sync_count.by_kind[.] // 0) - ($ref_count.by_kind[.] // 0))}) | map(select(.value != 0)) | from_entries),
 		         seconds: $sync_s, rss_kb: $sync_rss, pss_kb: $sync_pss, cpu_seconds: $sync_cpu, c1z_bytes: $c1z},
 		  ratio_median_of_pairs: $ratios}'
 }

@@ -69,14 +69,26 @@ func assertCleanFailure(t *testing.T, r Run, wantExit int, wantText ...string) {
 	if r.ExitCode != wantExit {
 		t.Errorf("exit code %d, want %d\nstderr:\n%s", r.ExitCode, wantExit, tail(r.Stderr, 3000))
 	}
-	// The last line is what exit.LogExit prints: the error itself.
-	last := lastLine(r.Stderr)
+	final := finalError(r.Stderr)
 	for _, want := range wantText {
-		if !strings.Contains(last, want) {
-			t.Errorf("final error line lacks %q:\n%s", want, last)
+		if !strings.Contains(final, want) {
+			t.Errorf("final error lacks %q:\n%s", want, final)
 		}
 	}
 	assertNoStackTrace(t, r)
+}
+
+// finalError is what exit.LogExit prints at the end of stderr: the run's
+// error, in plain text after the JSON log lines. It can span several lines:
+// when a sync worker fails, the SDK cancels the others and joins their errors
+// (the failure first, then "context canceled" from the siblings).
+func finalError(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	i := len(lines) - 1
+	for i > 0 && !strings.HasPrefix(lines[i-1], "{") {
+		i--
+	}
+	return strings.Join(lines[i:], "\n")
 }
 
 func assertNoStackTrace(t *testing.T, r Run) {
