@@ -30,7 +30,7 @@ func main() {
 		// Store the sync in SQLite, not the SDK's default Pebble: Pebble keeps
 		// fixed buffers (64 MiB memtables, a 256 MiB block cache, 128 MiB sort
 		// arenas when it seals the file) that took a 100,000-user sync to
-		// ~450 MB, where SQLite stays near 130 MB. --storage-engine pebble
+		// ~475 MB, where SQLite stays near 125 MB. --storage-engine pebble
 		// trades that memory for a faster store. See docs/benchmarks.md.
 		connectorrunner.WithStorageEngine(c1zstore.EngineSQLite),
 	)

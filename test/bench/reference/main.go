@@ -79,15 +79,8 @@ func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived, privateCh
 		f.res.PhaseSeconds[name] += time.Since(phase).Seconds()
 		phase = time.Now()
 	}
-	for page := 0; ; page++ {
-		var users []mattermost.User
-		if err := f.get(ctx, "/users", pageQuery(page), &users); err != nil {
-			return err
-		}
-		f.res.Users += len(users)
-		if len(users) < mattermost.PerPage {
-			break
-		}
+	if err := eachPage(ctx, f, "/users", func(users []mattermost.User) { f.res.Users += len(users) }); err != nil {
+		return err
 	}
 	lap("users")
 	if lastLogin {
@@ -97,15 +90,8 @@ func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived, privateCh
 		lap("reports")
 	}
 	var teams []mattermost.Team
-	for page := 0; ; page++ {
-		var items []mattermost.Team
-		if err := f.get(ctx, "/teams", pageQuery(page), &items); err != nil {
-			return err
-		}
-		teams = append(teams, items...)
-		if len(items) < mattermost.PerPage {
-			break
-		}
+	if err := eachPage(ctx, f, "/teams", func(items []mattermost.Team) { teams = append(teams, items...) }); err != nil {
+		return err
 	}
 	lap("teams")
 	for _, t := range teams {
@@ -113,15 +99,8 @@ func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived, privateCh
 			continue
 		}
 		f.res.Teams++
-		for page := 0; ; page++ {
-			var members []mattermost.TeamMember
-			if err := f.get(ctx, "/teams/"+t.ID+"/members", pageQuery(page), &members); err != nil {
-				return err
-			}
-			f.res.Memberships += len(members)
-			if len(members) < mattermost.PerPage {
-				break
-			}
+		if err := eachPage(ctx, f, "/teams/"+t.ID+"/members", func(members []mattermost.TeamMember) { f.res.Memberships += len(members) }); err != nil {
+			return err
 		}
 	}
 	lap("members")
@@ -142,30 +121,31 @@ func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived, privateCh
 // privateChannels pages a team's private channels and each one's members.
 func (f *fetcher) privateChannels(ctx context.Context, teamID string) error {
 	var channels []mattermost.Channel
-	for page := 0; ; page++ {
-		var items []mattermost.Channel
-		if err := f.get(ctx, "/teams/"+teamID+"/channels/private", pageQuery(page), &items); err != nil {
-			return err
-		}
-		channels = append(channels, items...)
-		if len(items) < mattermost.PerPage {
-			break
-		}
+	if err := eachPage(ctx, f, "/teams/"+teamID+"/channels/private", func(items []mattermost.Channel) { channels = append(channels, items...) }); err != nil {
+		return err
 	}
 	f.res.Channels += len(channels)
 	for _, ch := range channels {
-		for page := 0; ; page++ {
-			var members []mattermost.ChannelMember
-			if err := f.get(ctx, "/channels/"+ch.ID+"/members", pageQuery(page), &members); err != nil {
-				return err
-			}
-			f.res.ChannelRows += len(members)
-			if len(members) < mattermost.PerPage {
-				break
-			}
+		if err := eachPage(ctx, f, "/channels/"+ch.ID+"/members", func(members []mattermost.ChannelMember) { f.res.ChannelRows += len(members) }); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// eachPage walks a listing at per_page=200, handing each decoded page to
+// each, and stops after the first page shorter than that.
+func eachPage[T any](ctx context.Context, f *fetcher, path string, each func([]T)) error {
+	for page := 0; ; page++ {
+		var items []T
+		if err := f.get(ctx, path, pageQuery(page), &items); err != nil {
+			return err
+		}
+		each(items)
+		if len(items) < mattermost.PerPage {
+			return nil
+		}
+	}
 }
 
 // report walks GET /reports/users in username order, 100 rows a page.
