@@ -38,7 +38,10 @@ const (
 	resultSessionsRevoked = "sessions_revoked"
 )
 
-var _ connectorbuilder.ResourceActionProvider = (*userSyncer)(nil)
+var (
+	_ connectorbuilder.ResourceActionProvider = (*userSyncer)(nil)
+	_ connectorbuilder.GlobalActionProvider   = (*Connector)(nil)
+)
 
 // mattermostID is the shape of Mattermost's ids (26 lower-case letters and digits).
 var mattermostID = regexp.MustCompile(`^[a-z0-9]{26}$`)
@@ -76,8 +79,25 @@ func lifecycleReturnTypes(extra ...*config.Field) []*config.Field {
 	}, extra...)
 }
 
-// ResourceActions registers disable_user, enable_user and revoke_sessions on the user type.
+// ResourceActions registers the lifecycle actions on the user type
+// (--invoke-action-resource-type user).
 func (s *userSyncer) ResourceActions(ctx context.Context, registry actions.ActionRegistry) error {
+	return s.registerLifecycleActions(ctx, registry)
+}
+
+// GlobalActions registers the same actions with no resource type, which is how
+// ConductorOne invokes account lifecycle actions: by name, with only
+// {"user_id": ...}. baton-sdk keeps global and per-type actions apart, so both
+// forms work. The handlers use the client only when invoked, never here:
+// capabilities builds a zero Connector, whose client is nil.
+func (c *Connector) GlobalActions(ctx context.Context, registry actions.ActionRegistry) error {
+	return (&userSyncer{client: c.client}).registerLifecycleActions(ctx, registry)
+}
+
+// registerLifecycleActions registers disable_user, enable_user and
+// revoke_sessions. The schemas are built afresh on every call, because the
+// SDK stamps the resource type into the schema it is given.
+func (s *userSyncer) registerLifecycleActions(ctx context.Context, registry actions.ActionRegistry) error {
 	schemas := []struct {
 		schema  *v2.BatonActionSchema
 		handler actions.ActionHandler

@@ -45,9 +45,16 @@ func lifecycleFake(t *testing.T) *mmfake.Server {
 	return fake
 }
 
-func invoke(t *testing.T, cc types.ConnectorClient, action string, args map[string]any) (v2.BatonActionStatus, map[string]*structpb.Value) {
+// inBothScopes runs test for both ways of invoking a lifecycle action: on the
+// user resource type, and with no resource type, as ConductorOne does.
+func inBothScopes(t *testing.T, test func(t *testing.T, scope string)) {
+	t.Run("on type user", func(t *testing.T) { test(t, "user") })
+	t.Run("global", func(t *testing.T) { test(t, "") })
+}
+
+func invoke(t *testing.T, cc types.ConnectorClient, scope, action string, args map[string]any) (v2.BatonActionStatus, map[string]*structpb.Value) {
 	t.Helper()
-	st, rv := synctest.InvokeAction(t, context.Background(), cc, "user", action, args)
+	st, rv := synctest.InvokeAction(t, context.Background(), cc, scope, action, args)
 	return st, rv.GetFields()
 }
 
@@ -69,26 +76,28 @@ func wantFailure(t *testing.T, action string, st v2.BatonActionStatus, rv map[st
 	}
 }
 
-func TestDisableAndEnableUser(t *testing.T) {
+func TestDisableAndEnableUser(t *testing.T) { inBothScopes(t, testDisableAndEnableUser) }
+
+func testDisableAndEnableUser(t *testing.T, scope string) {
 	fake := lifecycleFake(t)
 	fake.AddSession(idAlice, "s1", false)
 	cc := serveConnector(t, fake)
 
-	st, rv := invoke(t, cc, actionDisableUser, map[string]any{"user_id": idAlice})
+	st, rv := invoke(t, cc, scope, actionDisableUser, map[string]any{"user_id": idAlice})
 	wantOutcome(t, "disable", idAlice, st, rv, true, "disabled", `deactivated user "alice"`)
 	if u, _ := fake.User(idAlice); u.IsActive() || len(fake.Sessions[idAlice]) != 0 {
 		t.Fatalf("alice after disable: %+v, sessions %v", u, fake.Sessions[idAlice])
 	}
-	st, rv = invoke(t, cc, actionDisableUser, map[string]any{"user_id": idAlice})
+	st, rv = invoke(t, cc, scope, actionDisableUser, map[string]any{"user_id": idAlice})
 	wantOutcome(t, "disable again", idAlice, st, rv, false, "disabled", "already disabled")
 
 	// The argument may also be a user resource id, as C1 sends it.
-	st, rv = invoke(t, cc, actionEnableUser, map[string]any{"user_id": map[string]any{"resource_type_id": "user", "resource_id": idAlice}})
+	st, rv = invoke(t, cc, scope, actionEnableUser, map[string]any{"user_id": map[string]any{"resource_type_id": "user", "resource_id": idAlice}})
 	wantOutcome(t, "enable", idAlice, st, rv, true, "enabled", `re-activated user "alice"`)
 	if u, _ := fake.User(idAlice); !u.IsActive() {
 		t.Fatal("alice still deactivated")
 	}
-	st, rv = invoke(t, cc, actionEnableUser, map[string]any{"user_id": idAlice})
+	st, rv = invoke(t, cc, scope, actionEnableUser, map[string]any{"user_id": idAlice})
 	wantOutcome(t, "enable again", idAlice, st, rv, false, "enabled", "already enabled")
 
 	activations := slices.DeleteFunc(fake.Requests(), func(r string) bool { return !strings.HasSuffix(r, "/active") })
@@ -97,16 +106,20 @@ func TestDisableAndEnableUser(t *testing.T) {
 	}
 
 	// A System Admin other than the token's owner can be deactivated, and the result says who it was.
-	st, rv = invoke(t, cc, actionDisableUser, map[string]any{"user_id": idAdmin2})
+	st, rv = invoke(t, cc, scope, actionDisableUser, map[string]any{"user_id": idAdmin2})
 	wantOutcome(t, "disable admin", idAdmin2, st, rv, true, "disabled", `System Admin "olivia"`)
 }
 
 func TestDisableUserBotsUseTheBotsAPI(t *testing.T) {
+	inBothScopes(t, testDisableUserBotsUseTheBotsAPI)
+}
+
+func testDisableUserBotsUseTheBotsAPI(t *testing.T, scope string) {
 	fake := lifecycleFake(t)
 	cc := serveConnector(t, fake)
-	st, rv := invoke(t, cc, actionDisableUser, map[string]any{"user_id": idRobot})
+	st, rv := invoke(t, cc, scope, actionDisableUser, map[string]any{"user_id": idRobot})
 	wantOutcome(t, "disable bot", idRobot, st, rv, true, "disabled", `disabled bot "robot"`)
-	st, rv = invoke(t, cc, actionEnableUser, map[string]any{"user_id": idRobot})
+	st, rv = invoke(t, cc, scope, actionEnableUser, map[string]any{"user_id": idRobot})
 	wantOutcome(t, "enable bot", idRobot, st, rv, true, "enabled", `re-activated bot "robot"`)
 	reqs := fake.Requests()
 	if !slices.Contains(reqs, "POST /api/v4/bots/"+idRobot+"/disable") || !slices.Contains(reqs, "POST /api/v4/bots/"+idRobot+"/enable") {
@@ -114,7 +127,9 @@ func TestDisableUserBotsUseTheBotsAPI(t *testing.T) {
 	}
 }
 
-func TestLifecycleActionsRefuse(t *testing.T) {
+func TestLifecycleActionsRefuse(t *testing.T) { inBothScopes(t, testLifecycleActionsRefuse) }
+
+func testLifecycleActionsRefuse(t *testing.T, scope string) {
 	fake := lifecycleFake(t)
 	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
 		switch {
@@ -143,7 +158,7 @@ func TestLifecycleActionsRefuse(t *testing.T) {
 		{"missing", actionEnableUser, map[string]any{}, "must be a Mattermost user id"},
 		{"wrong type", actionDisableUser, map[string]any{"user_id": map[string]any{"resource_type_id": "team", "resource_id": idAlice}}, "must be a user"},
 	} {
-		st, rv := invoke(t, cc, c.action, c.args)
+		st, rv := invoke(t, cc, scope, c.action, c.args)
 		wantFailure(t, c.name, st, rv, c.want)
 	}
 	for _, id := range []string{idMe, idLDAP, idRemote} {
@@ -153,40 +168,79 @@ func TestLifecycleActionsRefuse(t *testing.T) {
 	}
 }
 
-func TestRevokeSessions(t *testing.T) {
+func TestRevokeSessions(t *testing.T) { inBothScopes(t, testRevokeSessions) }
+
+func testRevokeSessions(t *testing.T, scope string) {
 	fake := lifecycleFake(t)
 	fake.AddSession(idAlice, "web", false)
 	fake.AddSession(idAlice, "pat", true)
 	cc := serveConnector(t, fake)
 
-	st, rv := invoke(t, cc, actionRevokeSessions, map[string]any{"user_id": idAlice})
+	st, rv := invoke(t, cc, scope, actionRevokeSessions, map[string]any{"user_id": idAlice})
 	wantOutcome(t, "revoke", idAlice, st, rv, true, "enabled", "out of 2 session(s); 1 of them came from personal access tokens")
 	if rv["sessions_revoked"].GetNumberValue() != 2 || len(fake.Sessions[idAlice]) != 0 {
 		t.Errorf("sessions_revoked = %v, left %v", rv["sessions_revoked"], fake.Sessions[idAlice])
 	}
-	st, rv = invoke(t, cc, actionRevokeSessions, map[string]any{"user_id": idAlice})
+	st, rv = invoke(t, cc, scope, actionRevokeSessions, map[string]any{"user_id": idAlice})
 	wantOutcome(t, "revoke again", idAlice, st, rv, false, "enabled", "no sessions")
 	if u, _ := fake.User(idAlice); !u.IsActive() {
 		t.Error("revoking sessions deactivated the user")
 	}
 }
 
+// The actions are listed twice, on the user type and globally, with the same
+// schema: ACCOUNT_DISABLE / ACCOUNT_ENABLE tell C1 which action does what,
+// and the argument is a user resource id.
 func TestLifecycleActionSchemas(t *testing.T) {
 	cc := serveConnector(t, lifecycleFake(t))
-	resp, err := cc.ListActionSchemas(context.Background(), v2.ListActionSchemasRequest_builder{ResourceTypeId: "user"}.Build())
+	wantTypes := map[string]v2.ActionType{
+		actionDisableUser:    v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE,
+		actionEnableUser:     v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE,
+		actionRevokeSessions: v2.ActionType_ACTION_TYPE_DYNAMIC,
+	}
+	for scope, wantCount := range map[string]int{"user": 3, "": 6} {
+		resp, err := cc.ListActionSchemas(context.Background(), v2.ListActionSchemasRequest_builder{ResourceTypeId: scope}.Build())
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, s := range resp.GetSchemas() {
+			seen[s.GetResourceTypeId()+"/"+s.GetName()]++
+			if !slices.Equal(s.GetActionType(), []v2.ActionType{wantTypes[s.GetName()]}) {
+				t.Errorf("%s (type %q): action types %v, want %v", s.GetName(), s.GetResourceTypeId(), s.GetActionType(), wantTypes[s.GetName()])
+			}
+			args := s.GetArguments()
+			if len(args) != 1 || args[0].GetName() != "user_id" || !args[0].GetIsRequired() ||
+				!slices.Equal(args[0].GetResourceIdField().GetRules().GetAllowedResourceTypeIds(), []string{"user"}) {
+				t.Errorf("%s (type %q) arguments = %v", s.GetName(), s.GetResourceTypeId(), args)
+			}
+		}
+		for name := range wantTypes {
+			wantScopes := []string{"user"}
+			if scope == "" {
+				wantScopes = append(wantScopes, "")
+			}
+			for _, sc := range wantScopes {
+				if seen[sc+"/"+name] != 1 {
+					t.Errorf("listing with type %q: %s on type %q listed %d times; all: %v", scope, name, sc, seen[sc+"/"+name], seen)
+				}
+			}
+		}
+		if len(resp.GetSchemas()) != wantCount {
+			t.Errorf("listing with type %q: %d schemas, want %d: %v", scope, len(resp.GetSchemas()), wantCount, seen)
+		}
+	}
+}
+
+// capabilities builds the connector from a zero Connector, without a client:
+// registering the global actions must not need one.
+func TestGlobalActionsRegisterWithoutAClient(t *testing.T) {
+	cc := synctest.Serve(t, context.Background(), &Connector{})
+	resp, err := cc.GetActionSchema(context.Background(), v2.GetActionSchemaRequest_builder{Name: actionDisableUser}.Build())
 	if err != nil {
 		t.Fatal(err)
 	}
-	types := map[string][]v2.ActionType{}
-	for _, s := range resp.GetSchemas() {
-		types[s.GetName()] = s.GetActionType()
-		if len(s.GetArguments()) != 1 || s.GetArguments()[0].GetName() != "user_id" || !s.GetArguments()[0].GetIsRequired() {
-			t.Errorf("%s arguments = %v", s.GetName(), s.GetArguments())
-		}
-	}
-	if !slices.Equal(types[actionDisableUser], []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE}) ||
-		!slices.Equal(types[actionEnableUser], []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE}) ||
-		types[actionRevokeSessions] == nil || len(types) != 3 {
-		t.Errorf("action schemas = %v", types)
+	if got := resp.GetSchema().GetActionType(); !slices.Equal(got, []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE}) {
+		t.Errorf("global %s: action types %v", actionDisableUser, got)
 	}
 }
