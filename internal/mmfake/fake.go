@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 )
 
 // Token is the API token the fake accepts unless Server.Token is changed.
@@ -27,32 +25,34 @@ type Server struct {
 	Mu          sync.Mutex
 	Token       string
 	MeID        string
-	Users       []mattermost.User
-	Teams       []mattermost.Team
-	TeamMembers map[string][]mattermost.TeamMember // by team id
-	// Channels and ChannelMembers (by channel id) back the channel endpoints (channels.go).
-	Channels       []mattermost.Channel
-	ChannelMembers map[string][]mattermost.ChannelMember
+	Users       []User
+	Teams       []Team
+	TeamMembers map[string][]TeamMember // by team id
+	// Channels and ChannelMembers (by channel id) back the channel endpoints (memberships.go).
+	Channels       []Channel
+	ChannelMembers map[string][]ChannelMember
 	// MaxUsersPerTeam, when > 0, is TeamSettings.MaxUsersPerTeam (adds beyond it fail).
 	MaxUsersPerTeam int
 
 	// Roles are the server's roles by name; New fills in the built-in system roles.
-	Roles map[string]mattermost.Role
-	// LastLogins are the users' last login times (Unix ms) by user id, served by /reports/users only.
+	Roles map[string]Role
+	// LastLogins are the users' last login times (Unix ms) and PostStats
+	// their activity, by user id, served by /reports/users only.
 	LastLogins map[string]int64
+	PostStats  map[string]PostStats
 	// License is what /license/client?format=old answers; New makes the server unlicensed.
 	License map[string]string
 	// Groups, their members (user ids by group id) and their links to teams
 	// and channels (by team or channel id); served only when licensed.
-	Groups        []mattermost.Group
+	Groups        []Group
 	GroupMembers  map[string][]string
 	TeamGroups    map[string][]GroupLink
 	ChannelGroups map[string][]GroupLink
 
 	// Account lifecycle (lifecycle.go).
-	Sessions              map[string][]mattermost.Session // by user id
-	CreatedUsers          []mattermost.NewUser            // bodies of POST /users, in order
-	PasswordMinimumLength int                             // PasswordSettings.MinimumLength (default 8)
+	Sessions              map[string][]Session // by user id
+	CreatedUsers          []NewUser            // bodies of POST /users, in order
+	PasswordMinimumLength int                  // PasswordSettings.MinimumLength (default 8)
 	// UsernameConflictFirst makes POST /users name a taken username before a
 	// taken e-mail address when both are taken (the server names either).
 	UsernameConflictFirst bool
@@ -80,12 +80,13 @@ func start(t testing.TB, newServer func(http.Handler) *httptest.Server) *Server 
 		Mux:            http.NewServeMux(),
 		Token:          Token,
 		MeID:           "admin",
-		TeamMembers:    map[string][]mattermost.TeamMember{},
-		ChannelMembers: map[string][]mattermost.ChannelMember{},
-		Users: []mattermost.User{{ID: "admin", Username: "admin", Email: "admin@example.com",
+		TeamMembers:    map[string][]TeamMember{},
+		ChannelMembers: map[string][]ChannelMember{},
+		Users: []User{{ID: "admin", Username: "admin", Email: "admin@example.com",
 			Roles: "system_admin system_user", CreateAt: 1_600_000_000_000}},
 		Roles:         builtInSystemRoles(),
 		LastLogins:    map[string]int64{},
+		PostStats:     map[string]PostStats{},
 		License:       map[string]string{"IsLicensed": "false"},
 		GroupMembers:  map[string][]string{},
 		TeamGroups:    map[string][]GroupLink{},
@@ -118,7 +119,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	token := s.Token
 	s.Mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+token {
-		WriteError(w, http.StatusUnauthorized, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
+		sessionExpired.write(w)
 		return
 	}
 	s.Mux.ServeHTTP(w, r)
@@ -141,8 +142,7 @@ func WriteJSON(w http.ResponseWriter, code int, v any) {
 
 // WriteError answers with Mattermost's AppError body.
 func WriteError(w http.ResponseWriter, code int, id, message string) {
-	WriteJSON(w, code, map[string]any{"id": id, "message": message, "detailed_error": "",
-		"request_id": "fakerequestid", "status_code": code})
+	WriteJSON(w, code, appError{ID: id, Message: message, RequestID: "fakerequestid", StatusCode: code})
 }
 
 // PageOf returns the page of items that Mattermost's page/per_page paging
@@ -163,32 +163,33 @@ func PageOf[T any](r *http.Request, items []T) []T {
 	return append(make([]T, 0, end-start), items[start:end]...)
 }
 
-func (s *Server) findUser(id string) (mattermost.User, bool) {
+func (s *Server) findUser(id string) (User, bool) {
 	for _, u := range s.Users {
 		if u.ID == id {
 			return u, true
 		}
 	}
-	return mattermost.User{}, false
+	return User{}, false
 }
 
 func (s *Server) getMe(w http.ResponseWriter, _ *http.Request) {
 	s.Mu.Lock()
-	u, ok := s.findUser(s.MeID)
+	me := s.MeID
 	s.Mu.Unlock()
-	if !ok {
-		WriteError(w, http.StatusUnauthorized, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
-		return
-	}
-	WriteJSON(w, http.StatusOK, u)
+	s.serveUser(w, me, sessionExpired)
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	s.serveUser(w, r.PathValue("id"), missingAccount)
+}
+
+// serveUser answers with the user, or with missing when there is none.
+func (s *Server) serveUser(w http.ResponseWriter, id string, missing failure) {
 	s.Mu.Lock()
-	u, ok := s.findUser(r.PathValue("id"))
+	u, ok := s.findUser(id)
 	s.Mu.Unlock()
 	if !ok {
-		WriteError(w, http.StatusNotFound, "app.user.missing_account.const", "Unable to find the user.")
+		missing.write(w)
 		return
 	}
 	WriteJSON(w, http.StatusOK, u)
@@ -202,19 +203,19 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		for _, m := range s.ChannelMembers[ch] {
 			in[m.UserID] = true
 		}
-		users = slices.DeleteFunc(users, func(u mattermost.User) bool { return !in[u.ID] })
+		users = slices.DeleteFunc(users, func(u User) bool { return !in[u.ID] })
 	}
 	_, roleExists := s.Roles[r.URL.Query().Get("role")]
 	s.Mu.Unlock()
 	if role := r.URL.Query().Get("role"); role != "" {
 		// Mattermost checks that the role exists, then matches Roles LIKE %role%.
 		if !roleExists {
-			WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing role in request body.")
+			WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing role in request body.")
 			return
 		}
-		users = slices.DeleteFunc(users, func(u mattermost.User) bool { return !strings.Contains(u.Roles, role) })
+		users = slices.DeleteFunc(users, func(u User) bool { return !strings.Contains(u.Roles, role) })
 	}
-	slices.SortFunc(users, func(a, b mattermost.User) int { return strings.Compare(a.Username, b.Username) })
+	slices.SortFunc(users, func(a, b User) int { return strings.Compare(a.Username, b.Username) })
 	WriteJSON(w, http.StatusOK, PageOf(r, users))
 }
 
@@ -222,47 +223,30 @@ func (s *Server) listTeams(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	teams := slices.Clone(s.Teams)
 	s.Mu.Unlock()
-	slices.SortStableFunc(teams, func(a, b mattermost.Team) int { return strings.Compare(a.DisplayName, b.DisplayName) })
+	slices.SortStableFunc(teams, func(a, b Team) int { return strings.Compare(a.DisplayName, b.DisplayName) })
 	WriteJSON(w, http.StatusOK, PageOf(r, teams))
 }
 
 func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	for _, t := range s.Teams {
-		if t.ID == r.PathValue("id") {
-			WriteJSON(w, http.StatusOK, t)
-			return
-		}
+	if t := s.findTeam(r.PathValue("id")); t != nil {
+		WriteJSON(w, http.StatusOK, t)
+		return
 	}
-	WriteError(w, http.StatusNotFound, "app.team.get.find.app_error", "We couldn't find the existing team.")
+	teamNotFound.write(w)
 }
 
 // listTeamMembers serves active memberships only, ordered by user id, as Mattermost does.
 func (s *Server) listTeamMembers(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
-	var members []mattermost.TeamMember
+	var members []TeamMember
 	for _, m := range s.TeamMembers[r.PathValue("id")] {
 		if m.DeleteAt == 0 {
 			members = append(members, m)
 		}
 	}
 	s.Mu.Unlock()
-	slices.SortFunc(members, func(a, b mattermost.TeamMember) int { return strings.Compare(a.UserID, b.UserID) })
+	slices.SortFunc(members, func(a, b TeamMember) int { return strings.Compare(a.UserID, b.UserID) })
 	WriteJSON(w, http.StatusOK, PageOf(r, members))
-}
-
-// AddTeamMember records a membership with the scheme flags Mattermost sets.
-func (s *Server) AddTeamMember(teamID, userID string, admin, guest bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	roles := "team_user"
-	if guest {
-		roles = "team_guest"
-	}
-	if admin {
-		roles += " team_admin"
-	}
-	s.TeamMembers[teamID] = append(s.TeamMembers[teamID], mattermost.TeamMember{TeamID: teamID, UserID: userID,
-		Roles: roles, SchemeUser: !guest, SchemeGuest: guest, SchemeAdmin: admin})
 }

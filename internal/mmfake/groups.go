@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 )
 
 // GroupLink links a group to a team or channel (a group syncable).
@@ -25,7 +23,7 @@ func (s *Server) registerGroups() {
 func (s *Server) requireLicense(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.licensed() {
-			WriteError(w, http.StatusNotImplemented, "api.license_error", "api endpoint requires a license")
+			WriteError(w, http.StatusNotImplemented, IDLicenseRequired, "api endpoint requires a license")
 			return
 		}
 		h(w, r)
@@ -34,22 +32,22 @@ func (s *Server) requireLicense(h http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
-	groups := slices.DeleteFunc(slices.Clone(s.Groups), func(g mattermost.Group) bool { return g.DeleteAt > 0 })
+	groups := slices.DeleteFunc(slices.Clone(s.Groups), func(g Group) bool { return g.DeleteAt > 0 })
 	s.Mu.Unlock()
-	slices.SortStableFunc(groups, func(a, b mattermost.Group) int { return strings.Compare(a.DisplayName, b.DisplayName) })
+	slices.SortStableFunc(groups, func(a, b Group) int { return strings.Compare(a.DisplayName, b.DisplayName) })
 	WriteJSON(w, http.StatusOK, PageOf(r, groups))
 }
 
 func (s *Server) listGroupMembers(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
-	var members []mattermost.User
+	var members []User
 	for _, id := range s.GroupMembers[r.PathValue("id")] {
 		if u, ok := s.findUser(id); ok && u.IsActive() {
 			members = append(members, u)
 		}
 	}
 	s.Mu.Unlock()
-	slices.SortFunc(members, func(a, b mattermost.User) int { return strings.Compare(a.Username, b.Username) })
+	slices.SortFunc(members, func(a, b User) int { return strings.Compare(a.Username, b.Username) })
 	WriteJSON(w, http.StatusOK, map[string]any{"members": orEmpty(PageOf(r, members)), "total_member_count": len(members)})
 }
 
@@ -58,12 +56,11 @@ func (s *Server) listGroupMembers(w http.ResponseWriter, r *http.Request) {
 func (s *Server) linkedGroups(links func() map[string][]GroupLink) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.Mu.Lock()
-		var groups []mattermost.Group
+		var groups []groupWithSchemeAdmin
 		for _, l := range links()[r.PathValue("id")] {
 			for _, g := range s.Groups {
 				if g.ID == l.GroupID && g.DeleteAt == 0 {
-					g.SchemeAdmin = l.SchemeAdmin
-					groups = append(groups, g)
+					groups = append(groups, groupWithSchemeAdmin{Group: g, SchemeAdmin: &l.SchemeAdmin})
 				}
 			}
 		}

@@ -9,14 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 )
 
 // Account lifecycle endpoints: user creation, (de)activation of users and
 // bots, sessions, and the client configuration's password settings.
 func (s *Server) registerLifecycle() {
-	s.Sessions = map[string][]mattermost.Session{}
+	s.Sessions = map[string][]Session{}
 	s.PasswordMinimumLength = 8
 	s.Mux.HandleFunc("POST /api/v4/users", s.createUser)
 	// One pattern for /users/email/{e}, /users/username/{u} and /users/{id}/sessions:
@@ -38,25 +36,25 @@ func (s *Server) AddSession(userID, sessionID string, accessToken bool) {
 	if accessToken {
 		props["type"] = "UserAccessToken"
 	}
-	s.Sessions[userID] = append(s.Sessions[userID], mattermost.Session{ID: sessionID, CreateAt: 1, Props: props})
+	s.Sessions[userID] = append(s.Sessions[userID], Session{ID: sessionID, CreateAt: 1, Props: props})
 }
 
 // User returns the stored user with this id.
-func (s *Server) User(id string) (mattermost.User, bool) {
+func (s *Server) User(id string) (User, bool) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	return s.findUser(id)
 }
 
-func (s *Server) userIndex(match func(*mattermost.User) bool) int {
-	return slices.IndexFunc(s.Users, func(u mattermost.User) bool { return match(&u) })
+func (s *Server) userIndex(match func(*User) bool) int {
+	return slices.IndexFunc(s.Users, func(u User) bool { return match(&u) })
 }
 
 // createUser mimics CreateUserAsAdmin: validation, uniqueness of e-mail and username, 201.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
-	var nu mattermost.NewUser
+	var nu NewUser
 	if err := json.NewDecoder(r.Body).Decode(&nu); err != nil {
-		WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing user in request body.")
+		WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing user in request body.")
 		return
 	}
 	s.Mu.Lock()
@@ -65,31 +63,31 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	email, username := strings.ToLower(nu.Email), strings.ToLower(nu.Username)
 	switch {
 	case !strings.Contains(email, "@"):
-		WriteError(w, http.StatusBadRequest, "model.user.is_valid.email.app_error", "Invalid email.")
+		WriteError(w, http.StatusBadRequest, IDInvalidEmail, "Invalid email.")
 		return
 	case !fakeUsername.MatchString(username) || slices.Contains([]string{"all", "channel", "matterbot", "system"}, username):
-		WriteError(w, http.StatusBadRequest, "model.user.is_valid.username.app_error", "Invalid username.")
+		WriteError(w, http.StatusBadRequest, IDInvalidUsername, "Invalid username.")
 		return
 	case nu.AuthService != "" && nu.Password != "":
-		WriteError(w, http.StatusBadRequest, "model.user.is_valid.auth_data_pwd.app_error", "Invalid user, password and auth data cannot both be set.")
+		WriteError(w, http.StatusBadRequest, IDAuthDataAndPassword, "Invalid user, password and auth data cannot both be set.")
 		return
 	case nu.AuthService == "" && len(nu.Password) < s.PasswordMinimumLength:
-		WriteError(w, http.StatusBadRequest, "model.user.is_valid.pwd_min_length.app_error", "Your password must be at least "+strconv.Itoa(s.PasswordMinimumLength)+" characters.")
+		WriteError(w, http.StatusBadRequest, IDPasswordTooShort, "Your password must be at least "+strconv.Itoa(s.PasswordMinimumLength)+" characters.")
 		return
 	}
-	emailTaken := s.userIndex(func(u *mattermost.User) bool { return strings.EqualFold(u.Email, email) }) >= 0
-	usernameTaken := s.userIndex(func(u *mattermost.User) bool { return u.Username == username }) >= 0
+	emailTaken := s.userIndex(func(u *User) bool { return strings.EqualFold(u.Email, email) }) >= 0
+	usernameTaken := s.userIndex(func(u *User) bool { return u.Username == username }) >= 0
 	if usernameTaken && (s.UsernameConflictFirst || !emailTaken) {
-		WriteError(w, http.StatusBadRequest, mattermost.ErrIDUsernameExists, "An account with that username already exists.")
+		WriteError(w, http.StatusBadRequest, IDUsernameExists, "An account with that username already exists.")
 		return
 	}
 	if emailTaken {
-		WriteError(w, http.StatusBadRequest, mattermost.ErrIDEmailExists, "An account with that email already exists.")
+		WriteError(w, http.StatusBadRequest, IDEmailExists, "An account with that email already exists.")
 		return
 	}
 	now := time.Now().UnixMilli()
-	u := mattermost.User{ID: fmt.Sprintf("new%023d", len(s.Users)), CreateAt: now, UpdateAt: now, Username: username,
-		Email: email, FirstName: nu.FirstName, LastName: nu.LastName, AuthService: nu.AuthService, Roles: mattermost.RoleSystemUser}
+	u := User{ID: fmt.Sprintf("new%023d", len(s.Users)), CreateAt: now, UpdateAt: now, Username: username,
+		Email: email, FirstName: nu.FirstName, LastName: nu.LastName, AuthService: nu.AuthService, Roles: RoleSystemUser}
 	s.Users = append(s.Users, u)
 	WriteJSON(w, http.StatusCreated, u)
 }
@@ -101,21 +99,21 @@ func (s *Server) getUserSubresource(w http.ResponseWriter, r *http.Request) {
 	var i int
 	switch {
 	case a == "email":
-		i = s.userIndex(func(u *mattermost.User) bool { return strings.EqualFold(u.Email, b) })
+		i = s.userIndex(func(u *User) bool { return strings.EqualFold(u.Email, b) })
 	case a == "username":
-		i = s.userIndex(func(u *mattermost.User) bool { return u.Username == b })
+		i = s.userIndex(func(u *User) bool { return u.Username == b })
 	case b == "sessions":
-		i = s.userIndex(func(u *mattermost.User) bool { return u.ID == a })
+		i = s.userIndex(func(u *User) bool { return u.ID == a })
 	default:
-		WriteError(w, http.StatusNotFound, "api.context.404.app_error", "Sorry, we could not find the page.")
+		pageNotFound.write(w)
 		return
 	}
 	if i < 0 {
-		WriteError(w, http.StatusNotFound, mattermost.ErrIDMissingAccount, "Unable to find the user.")
+		missingAccount.write(w)
 		return
 	}
 	if b == "sessions" {
-		WriteJSON(w, http.StatusOK, append([]mattermost.Session{}, s.Sessions[a]...))
+		WriteJSON(w, http.StatusOK, append([]Session{}, s.Sessions[a]...))
 		return
 	}
 	WriteJSON(w, http.StatusOK, s.Users[i])
@@ -138,17 +136,17 @@ func (s *Server) updateUserActive(w http.ResponseWriter, r *http.Request) {
 		active, ok = body["active"].(bool)
 	}
 	if !ok {
-		WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing active in request body.")
+		WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing active in request body.")
 		return
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	i := s.userIndex(func(u *mattermost.User) bool { return u.ID == r.PathValue("id") })
+	i := s.userIndex(func(u *User) bool { return u.ID == r.PathValue("id") })
 	switch {
 	case i < 0:
-		WriteError(w, http.StatusNotFound, mattermost.ErrIDMissingAccount, "Unable to find the user.")
+		missingAccount.write(w)
 	case s.Users[i].AuthService == "ldap":
-		WriteError(w, http.StatusForbidden, mattermost.ErrIDManagedByLDAP, "You cannot modify user status. User is managed by LDAP")
+		WriteError(w, http.StatusForbidden, IDManagedByLDAP, "You cannot modify user status. User is managed by LDAP")
 	default:
 		s.setActiveLocked(i, active)
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
@@ -158,14 +156,14 @@ func (s *Server) updateUserActive(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateBotActive(w http.ResponseWriter, r *http.Request) {
 	verb := r.PathValue("verb")
 	if verb != "disable" && verb != "enable" {
-		WriteError(w, http.StatusNotFound, "api.context.404.app_error", "Sorry, we could not find the page.")
+		pageNotFound.write(w)
 		return
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	i := s.userIndex(func(u *mattermost.User) bool { return u.ID == r.PathValue("id") && u.IsBot })
+	i := s.userIndex(func(u *User) bool { return u.ID == r.PathValue("id") && u.IsBot })
 	if i < 0 {
-		WriteError(w, http.StatusNotFound, "store.sql_bot.get.missing.app_error", "Bot does not exist.")
+		WriteError(w, http.StatusNotFound, IDBotMissing, "Bot does not exist.")
 		return
 	}
 	s.setActiveLocked(i, verb == "enable")
@@ -175,8 +173,8 @@ func (s *Server) updateBotActive(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revokeAllSessions(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	if s.userIndex(func(u *mattermost.User) bool { return u.ID == r.PathValue("id") }) < 0 {
-		WriteError(w, http.StatusNotFound, mattermost.ErrIDMissingAccount, "Unable to find the user.")
+	if s.userIndex(func(u *User) bool { return u.ID == r.PathValue("id") }) < 0 {
+		missingAccount.write(w)
 		return
 	}
 	delete(s.Sessions, r.PathValue("id"))

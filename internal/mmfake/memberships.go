@@ -6,31 +6,78 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 )
 
 // Channel listings and the team and channel membership endpoints, with the
 // checks and error ids of Mattermost 11 (server/channels/api4/{team,channel}.go,
-// server/channels/app/{team,channel}.go) that provisioning depends on.
+// server/channels/app/{team,channel}.go) that provisioning depends on. What
+// the two kinds of membership share is served once, told apart by a membershipKind.
+
+// membershipKind is what the team and channel membership endpoints differ in.
+type membershipKind struct {
+	// name is "team" or "channel": the path's collection and the role names' prefix (team_user, channel_admin).
+	name string
+	// member returns a user's row as served (nil when there is none), the
+	// part the kinds share, and whether it is current (a team member who left
+	// keeps a row that is not).
+	member func(s *Server, placeID, userID string) (row any, m *Member, current bool)
+	// The errors of a missing membership, of a guest in a scheme roles change
+	// and of a change that would unset scheme_user.
+	memberMissing, rolesGuest, unsetUserScheme failure
+}
+
+var teamMemberships = &membershipKind{
+	name: "team",
+	member: func(s *Server, teamID, userID string) (any, *Member, bool) {
+		if m := s.teamMember(teamID, userID); m != nil {
+			return m, &m.Member, m.DeleteAt == 0
+		}
+		return nil, nil, false
+	},
+	memberMissing:   failure{http.StatusNotFound, IDTeamMemberMissing, "Unable to find the team member."},
+	rolesGuest:      failure{http.StatusBadRequest, IDTeamRolesGuest, "Invalid or missing scheme roles: guests cannot be set."},
+	unsetUserScheme: failure{http.StatusBadRequest, IDTeamRolesUnsetUser, "Cannot unset the user scheme role."},
+}
+
+var channelMemberships = &membershipKind{
+	name: "channel",
+	member: func(s *Server, channelID, userID string) (any, *Member, bool) {
+		if m := s.channelMember(channelID, userID); m != nil {
+			return m, &m.Member, true
+		}
+		return nil, nil, false
+	},
+	memberMissing:   failure{http.StatusNotFound, IDChannelMemberMissing, "No channel member found for that user ID and channel ID."},
+	rolesGuest:      failure{http.StatusBadRequest, IDChannelRolesGuest, "Invalid or missing scheme roles: guests cannot be set."},
+	unsetUserScheme: failure{http.StatusBadRequest, IDChannelRolesUnsetUser, "Cannot unset the user scheme role."},
+}
+
+var channelNotFound = failure{http.StatusNotFound, IDChannelNotFound, "Unable to find the existing channel."}
 
 func (s *Server) registerMembershipRoutes() {
-	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels/private", s.listTeamChannels(mattermost.ChannelTypePrivate))
-	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels", s.listTeamChannels(mattermost.ChannelTypeOpen))
+	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels/private", s.listTeamChannels(ChannelPrivate))
+	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels", s.listTeamChannels(ChannelOpen))
 	s.Mux.HandleFunc("GET /api/v4/channels/{id}", s.getChannel)
-	s.Mux.HandleFunc("POST /api/v4/channels/{id}/members/ids", s.channelMembersByIDs)
-	s.Mux.HandleFunc("POST /api/v4/channels/{id}/members", s.addChannelMember)
-	s.Mux.HandleFunc("DELETE /api/v4/channels/{id}/members/{uid}", s.removeChannelMember)
-	s.Mux.HandleFunc("PUT /api/v4/channels/{id}/members/{uid}/schemeRoles", s.channelSchemeRoles)
-	s.Mux.HandleFunc("POST /api/v4/teams/{id}/members/ids", s.teamMembersByIDs)
+	s.Mux.HandleFunc("GET /api/v4/users/{uid}/teams/{tid}/channels", s.userChannelsInTeam)
 	s.Mux.HandleFunc("POST /api/v4/teams/{id}/members", s.addTeamMember)
 	s.Mux.HandleFunc("DELETE /api/v4/teams/{id}/members/{uid}", s.removeTeamMember)
-	s.Mux.HandleFunc("PUT /api/v4/teams/{id}/members/{uid}/schemeRoles", s.teamSchemeRoles)
-	s.Mux.HandleFunc("GET /api/v4/users/{uid}/teams/{tid}/channels", s.userChannelsInTeam)
+	s.Mux.HandleFunc("POST /api/v4/channels/{id}/members", s.addChannelMember)
+	s.Mux.HandleFunc("DELETE /api/v4/channels/{id}/members/{uid}", s.removeChannelMember)
+	for _, k := range []*membershipKind{teamMemberships, channelMemberships} {
+		s.Mux.HandleFunc("POST /api/v4/"+k.name+"s/{id}/members/ids", s.membersByIDs(k))
+		s.Mux.HandleFunc("PUT /api/v4/"+k.name+"s/{id}/members/{uid}/schemeRoles", s.updateSchemeRoles(k))
+	}
+}
+
+// AddTeamMember records a team membership with the scheme flags Mattermost sets.
+func (s *Server) AddTeamMember(teamID, userID string, admin, guest bool) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	s.TeamMembers[teamID] = append(s.TeamMembers[teamID], TeamMember{TeamID: teamID, Member: newMember("team", userID, admin, guest)})
 }
 
 // AddChannel records a channel.
-func (s *Server) AddChannel(ch mattermost.Channel) {
+func (s *Server) AddChannel(ch Channel) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	s.Channels = append(s.Channels, ch)
@@ -50,84 +97,95 @@ func (s *Server) RemoveChannelMember(channelID, userID string) {
 	s.deleteChannelMember(channelID, userID)
 }
 
-// TeamMember returns a user's membership row of a team (also a left one), or nil.
-func (s *Server) TeamMember(teamID, userID string) *mattermost.TeamMember {
+// TeamMember returns a copy of a user's membership row of a team (also a left one), or nil.
+func (s *Server) TeamMember(teamID, userID string) *TeamMember {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	if m := s.teamMember(teamID, userID); m != nil {
-		c := *m
-		return &c
-	}
-	return nil
+	return copyOf(s.teamMember(teamID, userID))
 }
 
-// ChannelMember returns a user's membership of a channel, or nil.
-func (s *Server) ChannelMember(channelID, userID string) *mattermost.ChannelMember {
+// ChannelMember returns a copy of a user's membership of a channel, or nil.
+func (s *Server) ChannelMember(channelID, userID string) *ChannelMember {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	if m := s.channelMember(channelID, userID); m != nil {
-		c := *m
-		return &c
+	return copyOf(s.channelMember(channelID, userID))
+}
+
+func copyOf[T any](p *T) *T {
+	if p == nil {
+		return nil
 	}
-	return nil
+	c := *p
+	return &c
+}
+
+// newMember is a membership with the scheme flags and role names Mattermost
+// gives a member of the kind ("team" or "channel").
+func newMember(kind, userID string, admin, guest bool) Member {
+	roles := kind + "_user"
+	if guest {
+		roles = kind + "_guest"
+	}
+	if admin {
+		roles += " " + kind + "_admin"
+	}
+	return Member{UserID: userID, Roles: roles, SchemeUser: !guest, SchemeGuest: guest, SchemeAdmin: admin}
 }
 
 // The helpers below expect s.Mu to be held.
 
 func (s *Server) putChannelMember(channelID, userID string, admin, guest bool) {
-	roles := "channel_user"
-	if guest {
-		roles = "channel_guest"
-	}
-	if admin {
-		roles += " channel_admin"
-	}
-	s.ChannelMembers[channelID] = append(s.ChannelMembers[channelID], mattermost.ChannelMember{ChannelID: channelID,
-		UserID: userID, Roles: roles, SchemeUser: !guest, SchemeGuest: guest, SchemeAdmin: admin})
+	s.ChannelMembers[channelID] = append(s.ChannelMembers[channelID],
+		ChannelMember{ChannelID: channelID, Member: newMember("channel", userID, admin, guest)})
 }
 
 func (s *Server) deleteChannelMember(channelID, userID string) {
 	s.ChannelMembers[channelID] = slices.DeleteFunc(s.ChannelMembers[channelID],
-		func(m mattermost.ChannelMember) bool { return m.UserID == userID })
+		func(m ChannelMember) bool { return m.UserID == userID })
 }
 
-func (s *Server) channelMember(channelID, userID string) *mattermost.ChannelMember {
-	for i := range s.ChannelMembers[channelID] {
-		if m := &s.ChannelMembers[channelID][i]; m.UserID == userID {
-			return m
+func (s *Server) channelMember(channelID, userID string) *ChannelMember {
+	return find(s.ChannelMembers[channelID], func(m *ChannelMember) bool { return m.UserID == userID })
+}
+
+func (s *Server) teamMember(teamID, userID string) *TeamMember {
+	return find(s.TeamMembers[teamID], func(m *TeamMember) bool { return m.UserID == userID })
+}
+
+func (s *Server) findTeam(id string) *Team {
+	return find(s.Teams, func(t *Team) bool { return t.ID == id })
+}
+
+func (s *Server) findChannel(id string) *Channel {
+	return find(s.Channels, func(ch *Channel) bool { return ch.ID == id })
+}
+
+// find returns the first item that matches, in place, or nil.
+func find[T any](items []T, match func(*T) bool) *T {
+	for i := range items {
+		if match(&items[i]) {
+			return &items[i]
 		}
 	}
 	return nil
 }
 
-func (s *Server) teamMember(teamID, userID string) *mattermost.TeamMember {
-	for i := range s.TeamMembers[teamID] {
-		if m := &s.TeamMembers[teamID][i]; m.UserID == userID {
-			return m
-		}
-	}
-	return nil
-}
+func isTrue(b *bool) bool { return b != nil && *b }
 
-func (s *Server) findTeam(id string) *mattermost.Team {
-	for i := range s.Teams {
-		if s.Teams[i].ID == id {
-			return &s.Teams[i]
-		}
+// memberUser finds the user a membership request names and, as Mattermost
+// does, refuses anyone but a bot when group sync owns the membership.
+func (s *Server) memberUser(w http.ResponseWriter, userID string, groupConstrained bool, denied failure) (User, bool) {
+	u, ok := s.findUser(userID)
+	if !ok {
+		missingAccount.write(w)
+		return u, false
 	}
-	return nil
-}
-
-func (s *Server) findChannel(id string) *mattermost.Channel {
-	for i := range s.Channels {
-		if s.Channels[i].ID == id {
-			return &s.Channels[i]
-		}
+	if groupConstrained && !u.IsBot {
+		denied.write(w)
+		return u, false
 	}
-	return nil
+	return u, true
 }
-
-func isGuest(u mattermost.User) bool { return u.HasRole(mattermost.RoleSystemGuest) }
 
 func writeOK(w http.ResponseWriter) { WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"}) }
 
@@ -135,14 +193,14 @@ func writeOK(w http.ResponseWriter) { WriteJSON(w, http.StatusOK, map[string]str
 func (s *Server) listTeamChannels(typ string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.Mu.Lock()
-		var out []mattermost.Channel
+		var out []Channel
 		for _, ch := range s.Channels {
 			if ch.TeamID == r.PathValue("id") && ch.Type == typ && ch.DeleteAt == 0 {
 				out = append(out, ch)
 			}
 		}
 		s.Mu.Unlock()
-		slices.SortStableFunc(out, func(a, b mattermost.Channel) int { return strings.Compare(a.DisplayName, b.DisplayName) })
+		slices.SortStableFunc(out, func(a, b Channel) int { return strings.Compare(a.DisplayName, b.DisplayName) })
 		WriteJSON(w, http.StatusOK, PageOf(r, out))
 	}
 }
@@ -154,24 +212,52 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, ch)
 		return
 	}
-	WriteError(w, http.StatusNotFound, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
+	channelNotFound.write(w)
 }
 
-func (s *Server) channelMembersByIDs(w http.ResponseWriter, r *http.Request) {
-	var ids []string
-	if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) == 0 {
-		WriteError(w, http.StatusBadRequest, "api.context.invalid_param.app_error", "Invalid user_ids parameter.")
-		return
+// membersByIDs answers with the current memberships of the given users.
+func (s *Server) membersByIDs(k *membershipKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var ids []string
+		if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) == 0 {
+			WriteError(w, http.StatusBadRequest, IDInvalidParam, "Invalid user_ids parameter.")
+			return
+		}
+		s.Mu.Lock()
+		defer s.Mu.Unlock()
+		out := []any{}
+		for _, id := range ids {
+			if row, _, current := k.member(s, r.PathValue("id"), id); row != nil && current {
+				out = append(out, row)
+			}
+		}
+		WriteJSON(w, http.StatusOK, out)
 	}
-	s.Mu.Lock()
-	out := []mattermost.ChannelMember{}
-	for _, id := range ids {
-		if m := s.channelMember(r.PathValue("id"), id); m != nil {
-			out = append(out, *m)
+}
+
+// updateSchemeRoles sets a current member's scheme_admin; guests and unsetting scheme_user are refused.
+func (s *Server) updateSchemeRoles(k *membershipKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var roles schemeRoles
+		if err := json.NewDecoder(r.Body).Decode(&roles); err != nil {
+			WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid scheme roles.")
+			return
+		}
+		s.Mu.Lock()
+		defer s.Mu.Unlock()
+		_, m, current := k.member(s, r.PathValue("id"), r.PathValue("uid"))
+		switch {
+		case m == nil || !current:
+			k.memberMissing.write(w)
+		case m.SchemeGuest || roles.SchemeGuest:
+			k.rolesGuest.write(w)
+		case !roles.SchemeUser:
+			k.unsetUserScheme.write(w)
+		default:
+			m.SchemeAdmin, m.SchemeUser = roles.SchemeAdmin, true
+			writeOK(w)
 		}
 	}
-	s.Mu.Unlock()
-	WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) addChannelMember(w http.ResponseWriter, r *http.Request) {
@@ -179,47 +265,43 @@ func (s *Server) addChannelMember(w http.ResponseWriter, r *http.Request) {
 		UserID string `json:"user_id"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.UserID == "" {
-		WriteError(w, http.StatusBadRequest, "api.context.invalid_param.app_error", "Invalid user_id parameter.")
+		WriteError(w, http.StatusBadRequest, IDInvalidParam, "Invalid user_id parameter.")
 		return
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	ch := s.findChannel(r.PathValue("id"))
 	if ch == nil {
-		WriteError(w, http.StatusNotFound, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
+		channelNotFound.write(w)
 		return
 	}
-	if ch.Type != mattermost.ChannelTypeOpen && ch.Type != mattermost.ChannelTypePrivate {
-		WriteError(w, http.StatusBadRequest, "api.channel.add_user_to_channel.type.app_error", "Can not add user to this channel type.")
+	if ch.Type != ChannelOpen && ch.Type != ChannelPrivate {
+		WriteError(w, http.StatusBadRequest, IDChannelAddType, "Can not add user to this channel type.")
 		return
 	}
 	if m := s.channelMember(ch.ID, body.UserID); m != nil {
 		WriteJSON(w, http.StatusCreated, m)
 		return
 	}
-	u, ok := s.findUser(body.UserID)
+	u, ok := s.memberUser(w, body.UserID, isTrue(ch.GroupConstrained),
+		failure{http.StatusBadRequest, IDChannelUserDenied, "The channel is restricted to group members."})
 	if !ok {
-		WriteError(w, http.StatusNotFound, "app.user.missing_account.const", "Unable to find the user.")
-		return
-	}
-	if ch.IsGroupConstrained() && !u.IsBot {
-		WriteError(w, http.StatusBadRequest, mattermost.ErrChannelUserDenied, "The channel is restricted to group members.")
 		return
 	}
 	if u.DeleteAt > 0 {
-		WriteError(w, http.StatusForbidden, mattermost.ErrChannelDeletedUser, "The user is deactivated.")
+		WriteError(w, http.StatusForbidden, IDChannelDeletedUser, "The user is deactivated.")
 		return
 	}
 	tm := s.teamMember(ch.TeamID, u.ID)
 	if tm == nil {
-		WriteError(w, http.StatusNotFound, mattermost.ErrChannelNotTeamMember, "Unable to find the team member.")
+		WriteError(w, http.StatusNotFound, IDTeamMemberMissing, "Unable to find the team member.")
 		return
 	}
 	if tm.DeleteAt > 0 {
-		WriteError(w, http.StatusBadRequest, mattermost.ErrChannelLeftTeam, "Failed to add user to channel because they have been removed from the team.")
+		WriteError(w, http.StatusBadRequest, IDChannelLeftTeam, "Failed to add user to channel because they have been removed from the team.")
 		return
 	}
-	s.putChannelMember(ch.ID, u.ID, false, isGuest(u))
+	s.putChannelMember(ch.ID, u.ID, false, u.isGuest())
 	WriteJSON(w, http.StatusCreated, s.channelMember(ch.ID, u.ID))
 }
 
@@ -228,72 +310,20 @@ func (s *Server) removeChannelMember(w http.ResponseWriter, r *http.Request) {
 	defer s.Mu.Unlock()
 	ch := s.findChannel(r.PathValue("id"))
 	if ch == nil {
-		WriteError(w, http.StatusNotFound, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
+		channelNotFound.write(w)
 		return
 	}
-	u, ok := s.findUser(r.PathValue("uid"))
+	u, ok := s.memberUser(w, r.PathValue("uid"), isTrue(ch.GroupConstrained),
+		failure{http.StatusBadRequest, IDChannelRemoveGroupConstrained, "The channel is group-constrained."})
 	if !ok {
-		WriteError(w, http.StatusNotFound, "app.user.missing_account.const", "Unable to find the user.")
 		return
 	}
-	if ch.IsGroupConstrained() && !u.IsBot {
-		WriteError(w, http.StatusBadRequest, mattermost.ErrChannelRemoveGroup, "The channel is group-constrained.")
-		return
-	}
-	if ch.Name == mattermost.DefaultChannelName && !isGuest(u) {
-		WriteError(w, http.StatusBadRequest, mattermost.ErrChannelRemoveDefault, "Unable to remove user from town-square.")
+	if ch.Name == DefaultChannelName && !u.isGuest() {
+		WriteError(w, http.StatusBadRequest, IDChannelRemoveDefault, "Unable to remove user from town-square.")
 		return
 	}
 	s.deleteChannelMember(ch.ID, u.ID)
 	writeOK(w)
-}
-
-func decodeSchemeRoles(w http.ResponseWriter, r *http.Request) (mattermost.SchemeRoles, bool) {
-	var roles mattermost.SchemeRoles
-	if err := json.NewDecoder(r.Body).Decode(&roles); err != nil {
-		WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid scheme roles.")
-		return roles, false
-	}
-	return roles, true
-}
-
-func (s *Server) channelSchemeRoles(w http.ResponseWriter, r *http.Request) {
-	roles, ok := decodeSchemeRoles(w, r)
-	if !ok {
-		return
-	}
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	m := s.channelMember(r.PathValue("id"), r.PathValue("uid"))
-	switch {
-	case m == nil:
-		WriteError(w, http.StatusNotFound, mattermost.ErrChannelMemberMissing, "No channel member found for that user ID and channel ID.")
-	case m.SchemeGuest || roles.SchemeGuest:
-		WriteError(w, http.StatusBadRequest, mattermost.ErrChannelRolesGuest, "Invalid or missing scheme roles: guests cannot be set.")
-	case !roles.SchemeUser:
-		WriteError(w, http.StatusBadRequest, "api.channel.update_channel_member_roles.unset_user_scheme.app_error", "Cannot unset the user scheme role.")
-	default:
-		m.SchemeAdmin, m.SchemeUser = roles.SchemeAdmin, true
-		writeOK(w)
-	}
-}
-
-// teamMembersByIDs answers with the active memberships of the given users.
-func (s *Server) teamMembersByIDs(w http.ResponseWriter, r *http.Request) {
-	var ids []string
-	if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) == 0 {
-		WriteError(w, http.StatusBadRequest, "api.context.invalid_param.app_error", "Invalid user_ids parameter.")
-		return
-	}
-	s.Mu.Lock()
-	out := []mattermost.TeamMember{}
-	for _, id := range ids {
-		if m := s.teamMember(r.PathValue("id"), id); m != nil && m.DeleteAt == 0 {
-			out = append(out, *m)
-		}
-	}
-	s.Mu.Unlock()
-	WriteJSON(w, http.StatusOK, out)
 }
 
 // addTeamMember adds (or re-activates) a membership, joins the team's
@@ -304,23 +334,19 @@ func (s *Server) addTeamMember(w http.ResponseWriter, r *http.Request) {
 		UserID string `json:"user_id"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.UserID == "" || body.TeamID != r.PathValue("id") {
-		WriteError(w, http.StatusBadRequest, "api.context.invalid_param.app_error", "Invalid team_id or user_id parameter.")
+		WriteError(w, http.StatusBadRequest, IDInvalidParam, "Invalid team_id or user_id parameter.")
 		return
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	team := s.findTeam(body.TeamID)
 	if team == nil {
-		WriteError(w, http.StatusNotFound, "app.team.get.find.app_error", "We couldn't find the existing team.")
+		teamNotFound.write(w)
 		return
 	}
-	u, ok := s.findUser(body.UserID)
+	u, ok := s.memberUser(w, body.UserID, isTrue(team.GroupConstrained),
+		failure{http.StatusBadRequest, IDTeamUserDenied, "This user is not a member of the team's groups."})
 	if !ok {
-		WriteError(w, http.StatusNotFound, "app.user.missing_account.const", "Unable to find the user.")
-		return
-	}
-	if team.IsGroupConstrained() && !u.IsBot {
-		WriteError(w, http.StatusBadRequest, mattermost.ErrTeamUserDenied, "This user is not a member of the team's groups.")
 		return
 	}
 	m := s.teamMember(team.ID, u.ID)
@@ -329,24 +355,23 @@ func (s *Server) addTeamMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.MaxUsersPerTeam > 0 && s.activeTeamMembers(team.ID) >= s.MaxUsersPerTeam {
-		id := mattermost.ErrTeamSaveMaxAccounts
+		id := IDTeamSaveMaxAccounts
 		if m != nil {
-			id = mattermost.ErrTeamMaxAccounts
+			id = IDTeamMaxAccounts
 		}
 		WriteError(w, http.StatusBadRequest, id, "This team has reached the maximum number of allowed accounts.")
 		return
 	}
-	guest := isGuest(u)
+	// A returning member starts over: the old admin flag is gone.
+	joined := TeamMember{TeamID: team.ID, Member: newMember("team", u.ID, false, u.isGuest())}
 	if m != nil {
-		// A returning member starts over: the old admin flag is gone.
-		*m = mattermost.TeamMember{TeamID: team.ID, UserID: u.ID, Roles: "team_user", SchemeUser: !guest, SchemeGuest: guest}
+		*m = joined
 	} else {
-		s.TeamMembers[team.ID] = append(s.TeamMembers[team.ID], mattermost.TeamMember{TeamID: team.ID, UserID: u.ID,
-			Roles: "team_user", SchemeUser: !guest, SchemeGuest: guest})
+		s.TeamMembers[team.ID] = append(s.TeamMembers[team.ID], joined)
 	}
 	for _, ch := range s.Channels {
-		if ch.TeamID == team.ID && ch.Name == mattermost.DefaultChannelName && s.channelMember(ch.ID, u.ID) == nil {
-			s.putChannelMember(ch.ID, u.ID, false, guest)
+		if ch.TeamID == team.ID && ch.Name == DefaultChannelName && s.channelMember(ch.ID, u.ID) == nil {
+			s.putChannelMember(ch.ID, u.ID, false, u.isGuest())
 		}
 	}
 	WriteJSON(w, http.StatusCreated, s.teamMember(team.ID, u.ID))
@@ -369,21 +394,17 @@ func (s *Server) removeTeamMember(w http.ResponseWriter, r *http.Request) {
 	defer s.Mu.Unlock()
 	team := s.findTeam(r.PathValue("id"))
 	if team == nil {
-		WriteError(w, http.StatusNotFound, "app.team.get.find.app_error", "We couldn't find the existing team.")
+		teamNotFound.write(w)
 		return
 	}
-	u, ok := s.findUser(r.PathValue("uid"))
+	u, ok := s.memberUser(w, r.PathValue("uid"), isTrue(team.GroupConstrained),
+		failure{http.StatusBadRequest, IDTeamRemoveGroupConstrained, "The team is group-constrained."})
 	if !ok {
-		WriteError(w, http.StatusNotFound, "app.user.missing_account.const", "Unable to find the user.")
-		return
-	}
-	if team.IsGroupConstrained() && !u.IsBot {
-		WriteError(w, http.StatusBadRequest, mattermost.ErrTeamRemoveGroup, "The team is group-constrained.")
 		return
 	}
 	m := s.teamMember(team.ID, u.ID)
 	if m == nil {
-		WriteError(w, http.StatusBadRequest, mattermost.ErrTeamRemoveMissing, "The user is not a member of this team.")
+		WriteError(w, http.StatusBadRequest, IDTeamRemoveMissing, "The user is not a member of this team.")
 		return
 	}
 	if m.DeleteAt == 0 {
@@ -397,33 +418,12 @@ func (s *Server) removeTeamMember(w http.ResponseWriter, r *http.Request) {
 	writeOK(w)
 }
 
-func (s *Server) teamSchemeRoles(w http.ResponseWriter, r *http.Request) {
-	roles, ok := decodeSchemeRoles(w, r)
-	if !ok {
-		return
-	}
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	m := s.teamMember(r.PathValue("id"), r.PathValue("uid"))
-	switch {
-	case m == nil || m.DeleteAt > 0:
-		WriteError(w, http.StatusNotFound, "app.team.get_member.missing.app_error", "Unable to find the team member.")
-	case m.SchemeGuest || roles.SchemeGuest:
-		WriteError(w, http.StatusBadRequest, mattermost.ErrTeamRolesGuest, "Invalid or missing scheme roles: guests cannot be set.")
-	case !roles.SchemeUser:
-		WriteError(w, http.StatusBadRequest, mattermost.ErrTeamRolesUnsetUserRoles, "Cannot unset the user scheme role.")
-	default:
-		m.SchemeAdmin, m.SchemeUser = roles.SchemeAdmin, true
-		writeOK(w)
-	}
-}
-
 // userChannelsInTeam serves the user's live channels of a team plus, as
 // Mattermost does, their direct and group messages (no team).
 func (s *Server) userChannelsInTeam(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	out := []mattermost.Channel{}
+	out := []Channel{}
 	for _, ch := range s.Channels {
 		if (ch.TeamID == r.PathValue("tid") || ch.TeamID == "") && ch.DeleteAt == 0 && s.channelMember(ch.ID, r.PathValue("uid")) != nil {
 			out = append(out, ch)

@@ -5,18 +5,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 )
 
 func (s *Server) registerReports() {
 	s.Mux.HandleFunc("GET /api/v4/reports/users", s.getUsersForReporting)
 }
 
-// reportRow is a /reports/users row: the user plus the facts only the report has.
+// reportRow is a /reports/users row (model.UserReport): the user plus what
+// only the report has, last_login (/users never shows it) and the post stats.
 type reportRow struct {
-	mattermost.User
+	User
 	LastLogin int64 `json:"last_login,omitempty"`
+	PostStats
 }
 
 // getUsersForReporting serves the keyset-paged user report (bots left out),
@@ -28,11 +28,11 @@ func (s *Server) getUsersForReporting(w http.ResponseWriter, r *http.Request) {
 		pageSize = v
 	}
 	if pageSize <= 0 || pageSize > 100 {
-		WriteError(w, http.StatusBadRequest, "api.getUsersForReporting.invalid_page_size", "Invalid page size.")
+		WriteError(w, http.StatusBadRequest, IDReportPageSize, "Invalid page size.")
 		return
 	}
 	if col := q.Get("sort_column"); col != "" && col != "Username" {
-		WriteError(w, http.StatusBadRequest, "model.user_report_options.is_valid.invalid_sort_column", "the fake sorts by Username only")
+		WriteError(w, http.StatusBadRequest, IDReportSortColumn, "the fake sorts by Username only")
 		return
 	}
 	if q.Get("direction") == "prev" || q.Get("sort_direction") == "desc" {
@@ -43,7 +43,7 @@ func (s *Server) getUsersForReporting(w http.ResponseWriter, r *http.Request) {
 	var rows []reportRow
 	for _, u := range s.Users {
 		if !u.IsBot {
-			rows = append(rows, reportRow{User: u, LastLogin: s.LastLogins[u.ID]})
+			rows = append(rows, reportRow{User: u, LastLogin: s.LastLogins[u.ID], PostStats: s.PostStats[u.ID]})
 		}
 	}
 	s.Mu.Unlock()

@@ -5,31 +5,29 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 )
 
 // builtInSystemRoles are the system roles a Mattermost 11 server defines,
 // with the i18n keys it stores as their names.
-func builtInSystemRoles() map[string]mattermost.Role {
-	roles := map[string]mattermost.Role{}
+func builtInSystemRoles() map[string]Role {
+	roles := map[string]Role{}
 	for _, r := range []struct {
 		name, key     string
 		schemeManaged bool
 		permissions   []string
 	}{
-		{mattermost.RoleSystemAdmin, "global_admin", true, []string{"manage_system", "manage_roles"}},
-		{mattermost.RoleSystemUser, "global_user", true, []string{"create_team", "view_members"}},
-		{mattermost.RoleSystemGuest, "global_guest", true, []string{"create_direct_channel"}},
-		{mattermost.RoleSystemPostAll, "system_post_all", false, []string{"create_post"}},
-		{mattermost.RoleSystemPostAllPublic, "system_post_all_public", false, []string{"create_post_public"}},
-		{mattermost.RoleSystemUserAccessToken, "system_user_access_token", false, []string{"create_user_access_token"}},
-		{mattermost.RoleSystemUserManager, "system_user_manager", false, []string{"sysconsole_read_user_management_users"}},
-		{mattermost.RoleSystemReadOnlyAdmin, "system_read_only_admin", false, []string{"sysconsole_read_about"}},
-		{mattermost.RoleSystemManager, "system_manager", false, []string{"sysconsole_write_environment"}},
-		{mattermost.RoleSystemCustomGroupAdmin, "system_custom_group_admin", false, []string{"create_custom_group"}},
+		{RoleSystemAdmin, "global_admin", true, []string{"manage_system", "manage_roles"}},
+		{RoleSystemUser, "global_user", true, []string{"create_team", "view_members"}},
+		{RoleSystemGuest, "global_guest", true, []string{"create_direct_channel"}},
+		{RoleSystemPostAll, "system_post_all", false, []string{"create_post"}},
+		{RoleSystemPostAllPublic, "system_post_all_public", false, []string{"create_post_public"}},
+		{RoleSystemUserAccessToken, "system_user_access_token", false, []string{"create_user_access_token"}},
+		{RoleSystemUserManager, "system_user_manager", false, []string{"sysconsole_read_user_management_users"}},
+		{RoleSystemReadOnlyAdmin, "system_read_only_admin", false, []string{"sysconsole_read_about"}},
+		{RoleSystemManager, "system_manager", false, []string{"sysconsole_write_environment"}},
+		{RoleSystemCustomGroupAdmin, "system_custom_group_admin", false, []string{"create_custom_group"}},
 	} {
-		roles[r.name] = mattermost.Role{ID: "roleid" + r.name, Name: r.name,
+		roles[r.name] = Role{ID: "roleid" + r.name, Name: r.name,
 			DisplayName: "authentication.roles." + r.key + ".name", Description: "authentication.roles." + r.key + ".description",
 			Permissions: r.permissions, SchemeManaged: r.schemeManaged, BuiltIn: true}
 	}
@@ -37,7 +35,7 @@ func builtInSystemRoles() map[string]mattermost.Role {
 }
 
 // licensedRoles may only be assigned with a license (model.NewSystemRoleIDs).
-var licensedRoles = []string{mattermost.RoleSystemUserManager, mattermost.RoleSystemReadOnlyAdmin, mattermost.RoleSystemManager}
+var licensedRoles = []string{RoleSystemUserManager, RoleSystemReadOnlyAdmin, RoleSystemManager}
 
 func (s *Server) registerRoles() {
 	s.Mux.HandleFunc("POST /api/v4/roles/names", s.getRolesByNames)
@@ -48,12 +46,12 @@ func (s *Server) registerRoles() {
 func (s *Server) getRolesByNames(w http.ResponseWriter, r *http.Request) {
 	var names []string
 	if err := json.NewDecoder(r.Body).Decode(&names); err != nil || len(names) == 0 || len(names) > 100 {
-		WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing rolenames in request body.")
+		WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing rolenames in request body.")
 		return
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	out := []mattermost.Role{}
+	out := []Role{}
 	for _, n := range names {
 		if role, ok := s.Roles[n]; ok {
 			out = append(out, role)
@@ -67,39 +65,39 @@ func (s *Server) updateUserRoles(w http.ResponseWriter, r *http.Request) {
 	var body map[string]string
 	_ = json.NewDecoder(r.Body).Decode(&body)
 	newRoles := strings.Fields(body["roles"])
-	if len(newRoles) == 0 || (len(newRoles) == 1 && newRoles[0] == mattermost.RoleSystemAdmin) {
-		WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing roles in request body.")
+	if len(newRoles) == 0 || (len(newRoles) == 1 && newRoles[0] == RoleSystemAdmin) {
+		WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing roles in request body.")
 		return
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	for _, role := range newRoles {
 		if slices.Contains(licensedRoles, role) && s.License["CustomPermissionsSchemes"] != "true" {
-			WriteError(w, http.StatusBadRequest, mattermost.ErrRoleNeedsLicense, "Your license does not support updating a user's roles.")
+			WriteError(w, http.StatusBadRequest, IDRolesNeedLicense, "Your license does not support updating a user's roles.")
 			return
 		}
 	}
-	i := slices.IndexFunc(s.Users, func(u mattermost.User) bool { return u.ID == r.PathValue("id") })
+	i := slices.IndexFunc(s.Users, func(u User) bool { return u.ID == r.PathValue("id") })
 	if i < 0 {
-		WriteError(w, http.StatusBadRequest, "app.user.missing_account.const", "Unable to find the user.")
+		WriteError(w, http.StatusBadRequest, IDMissingAccount, "Unable to find the user.")
 		return
 	}
 	for _, role := range newRoles {
 		if _, ok := s.Roles[role]; !ok {
-			WriteError(w, http.StatusBadRequest, "app.role.check_roles_exist.role_not_found", "The provided role does not exist")
+			WriteError(w, http.StatusBadRequest, IDRoleNotFound, "The provided role does not exist")
 			return
 		}
 	}
 	u := &s.Users[i]
-	if u.HasRole(mattermost.RoleSystemAdmin) && !strings.Contains(body["roles"], mattermost.RoleSystemAdmin) {
+	if u.hasRole(RoleSystemAdmin) && !strings.Contains(body["roles"], RoleSystemAdmin) {
 		admins := 0
 		for _, o := range s.Users {
-			if o.HasRole(mattermost.RoleSystemAdmin) && !o.IsBot && o.IsActive() {
+			if o.hasRole(RoleSystemAdmin) && !o.IsBot && o.IsActive() {
 				admins++
 			}
 		}
 		if admins <= 1 {
-			WriteError(w, http.StatusBadRequest, mattermost.ErrLastAdmin, "Cannot demote the last system admin.")
+			WriteError(w, http.StatusBadRequest, IDLastAdmin, "Cannot demote the last system admin.")
 			return
 		}
 	}
@@ -109,7 +107,7 @@ func (s *Server) updateUserRoles(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getClientLicense(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("format") != "old" {
-		WriteError(w, http.StatusNotImplemented, "api.license.client.old_format.app_error", "New format for the client license is not supported yet.")
+		WriteError(w, http.StatusNotImplemented, IDLicenseOldFormat, "New format for the client license is not supported yet.")
 		return
 	}
 	s.Mu.Lock()

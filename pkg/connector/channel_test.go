@@ -9,7 +9,6 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
 	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
@@ -19,7 +18,7 @@ func boolPtr(b bool) *bool { return &b }
 
 // seedChannels adds channels of every kind to seedSmallOrg's teams.
 func seedChannels(fake *mmfake.Server) {
-	for _, ch := range []mattermost.Channel{
+	for _, ch := range []mmfake.Channel{
 		{ID: "town1", TeamID: "t1", Type: "O", Name: "town-square", DisplayName: "Town Square"},
 		{ID: "random1", TeamID: "t1", Type: "O", Name: "random", DisplayName: "Random"},
 		{ID: "backend", TeamID: "t1", Type: "P", Name: "backend", DisplayName: "Backend", Purpose: "APIs",
@@ -164,11 +163,11 @@ func TestChannelListWithoutParentIsEmpty(t *testing.T) {
 // stayed must get a grant, nobody who never was a member may.
 func TestChannelGrantsExactWhileMembersChangeBetweenPages(t *testing.T) {
 	fake := mmfake.New(t)
-	fake.Teams = []mattermost.Team{{ID: "t1", Name: "eng", DisplayName: "Engineering"}}
-	fake.AddChannel(mattermost.Channel{ID: "big", TeamID: "t1", Type: "P", Name: "big", DisplayName: "Big"})
+	fake.Teams = []mmfake.Team{{ID: "t1", Name: "eng", DisplayName: "Engineering"}}
+	fake.AddChannel(mmfake.Channel{ID: "big", TeamID: "t1", Type: "P", Name: "big", DisplayName: "Big"})
 	name := func(i int) string { return fmt.Sprintf("u%04d", i) }
 	for i := range 650 {
-		fake.Users = append(fake.Users, mattermost.User{ID: name(i), Username: name(i), Roles: "system_user"})
+		fake.Users = append(fake.Users, mmfake.User{ID: name(i), Username: name(i), Roles: "system_user"})
 		fake.AddTeamMember("t1", name(i), false, false)
 		fake.AddChannelMember("big", name(i), i%100 == 0, false)
 	}
@@ -188,7 +187,7 @@ func TestChannelGrantsExactWhileMembersChangeBetweenPages(t *testing.T) {
 		case 3: // others join before and after the cursor
 			for _, n := range []string{"u0001a", "u0500a", "zz"} {
 				fake.Mu.Lock()
-				fake.Users = append(fake.Users, mattermost.User{ID: n, Username: n, Roles: "system_user"})
+				fake.Users = append(fake.Users, mmfake.User{ID: n, Username: n, Roles: "system_user"})
 				fake.Mu.Unlock()
 				fake.AddChannelMember("big", n, false, false)
 			}
@@ -228,8 +227,8 @@ func TestChannelGrantsExactWhileMembersChangeBetweenPages(t *testing.T) {
 func TestGroupConstrainedChannelGrantsItsGroups(t *testing.T) {
 	fake := mmfake.New(t)
 	seedGroups(fake)
-	fake.AddChannel(mattermost.Channel{ID: "gch", TeamID: "t2", Type: "P", Name: "synced", DisplayName: "Synced", GroupConstrained: boolPtr(true)})
-	fake.AddChannel(mattermost.Channel{ID: "plain", TeamID: "t2", Type: "P", Name: "plain", DisplayName: "Plain"})
+	fake.AddChannel(mmfake.Channel{ID: "gch", TeamID: "t2", Type: "P", Name: "synced", DisplayName: "Synced", GroupConstrained: boolPtr(true)})
+	fake.AddChannel(mmfake.Channel{ID: "plain", TeamID: "t2", Type: "P", Name: "plain", DisplayName: "Plain"})
 	fake.AddChannelMember("gch", "carol", false, false)
 	fake.AddChannelMember("plain", "carol", false, false)
 	fake.ChannelGroups["gch"] = []mmfake.GroupLink{{GroupID: "gsales", SchemeAdmin: true}}

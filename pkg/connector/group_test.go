@@ -8,7 +8,6 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
 	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/cli"
@@ -27,20 +26,20 @@ import (
 func seedGroups(fake *mmfake.Server) {
 	fake.Licensed("enterprise", "LDAPGroups", "CustomPermissionsSchemes")
 	fake.Users = append(fake.Users,
-		mattermost.User{ID: "alice", Username: "alice", Roles: "system_user"},
-		mattermost.User{ID: "bob", Username: "bob", Roles: "system_user"},
-		mattermost.User{ID: "carol", Username: "carol", Roles: "system_user"},
-		mattermost.User{ID: "dave", Username: "dave", Roles: "system_user", DeleteAt: 1},
+		mmfake.User{ID: "alice", Username: "alice", Roles: "system_user"},
+		mmfake.User{ID: "bob", Username: "bob", Roles: "system_user"},
+		mmfake.User{ID: "carol", Username: "carol", Roles: "system_user"},
+		mmfake.User{ID: "dave", Username: "dave", Roles: "system_user", DeleteAt: 1},
 	)
 	constrained := true
-	fake.Teams = []mattermost.Team{
+	fake.Teams = []mmfake.Team{
 		{ID: "t1", Name: "eng", DisplayName: "Engineering", Type: "I", GroupConstrained: &constrained},
 		{ID: "t2", Name: "sales", DisplayName: "Sales", Type: "I"},
 	}
 	fake.AddTeamMember("t1", "alice", true, false)
 	fake.AddTeamMember("t1", "bob", true, false)
 	fake.AddTeamMember("t2", "carol", false, false)
-	fake.Groups = []mattermost.Group{
+	fake.Groups = []mmfake.Group{
 		{ID: "gcustom", Name: "oncall", DisplayName: "On call", Source: "custom", AllowReference: true},
 		{ID: "gldap", Name: "eng-ldap", DisplayName: "Engineers", Source: "ldap", RemoteID: "cn=eng"},
 		{ID: "gsales", Name: "sales-ldap", DisplayName: "Sales people", Source: "ldap", RemoteID: "cn=sales"},

@@ -10,7 +10,6 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
 	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
@@ -23,7 +22,7 @@ import (
 // check that a bot's login time is not taken from a neighbour's row).
 func seedManyUsers(fake *mmfake.Server, n int) {
 	for i := range n {
-		u := mattermost.User{ID: fmt.Sprintf("id%04d", i), Username: fmt.Sprintf("user%04d", i), Roles: "system_user", IsBot: i%7 == 3}
+		u := mmfake.User{ID: fmt.Sprintf("id%04d", i), Username: fmt.Sprintf("user%04d", i), Roles: "system_user", IsBot: i%7 == 3}
 		fake.Users = append(fake.Users, u)
 		if i%3 != 0 {
 			fake.LastLogins[u.ID] = lastLoginOf(i)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
 	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types"
@@ -30,8 +29,8 @@ func newProvisioning(t *testing.T) *provisioning {
 	seedSmallOrg(fake)
 	seedChannels(fake)
 	fake.Users = append(fake.Users,
-		mattermost.User{ID: "carol", Username: "carol", Roles: "system_user"},
-		mattermost.User{ID: "remo", Username: "remote:remo", Roles: "system_user", RemoteID: "r1"},
+		mmfake.User{ID: "carol", Username: "carol", Roles: "system_user"},
+		mmfake.User{ID: "remo", Username: "remote:remo", Roles: "system_user", RemoteID: "r1"},
 	)
 	fake.AddTeamMember("t2", "carol", false, false)
 	return &provisioning{t: t, fake: fake,
@@ -220,9 +219,9 @@ func TestChannelMemberAndAdminGrantAndRevoke(t *testing.T) {
 func TestGrantRefusals(t *testing.T) {
 	p := newProvisioning(t)
 	p.fake.Mu.Lock()
-	p.fake.Teams = append(p.fake.Teams, mattermost.Team{ID: "t4", Name: "ldap", DisplayName: "LDAP Team", GroupConstrained: boolPtr(true)})
+	p.fake.Teams = append(p.fake.Teams, mmfake.Team{ID: "t4", Name: "ldap", DisplayName: "LDAP Team", GroupConstrained: boolPtr(true)})
 	p.fake.Mu.Unlock()
-	p.fake.AddChannel(mattermost.Channel{ID: "synced", TeamID: "t1", Type: "P", Name: "synced", DisplayName: "Synced", GroupConstrained: boolPtr(true)})
+	p.fake.AddChannel(mmfake.Channel{ID: "synced", TeamID: "t1", Type: "P", Name: "synced", DisplayName: "Synced", GroupConstrained: boolPtr(true)})
 
 	cases := []struct {
 		name      string
@@ -289,7 +288,7 @@ func TestRevokeRefusalsAndGoneTargets(t *testing.T) {
 	refused(t, err, codes.FailedPrecondition, "default channel", "team:t1:member")
 
 	p.fake.Mu.Lock()
-	p.fake.Teams = append(p.fake.Teams, mattermost.Team{ID: "t4", Name: "ldap", DisplayName: "LDAP Team", GroupConstrained: boolPtr(true)})
+	p.fake.Teams = append(p.fake.Teams, mmfake.Team{ID: "t4", Name: "ldap", DisplayName: "LDAP Team", GroupConstrained: boolPtr(true)})
 	p.fake.Mu.Unlock()
 	p.fake.AddTeamMember("t4", "alice", true, false)
 	for _, slug := range []string{"member", "admin"} {

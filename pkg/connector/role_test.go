@@ -23,14 +23,14 @@ import (
 // matches substrings).
 func seedRoleHolders(fake *mmfake.Server) {
 	fake.Users = append(fake.Users,
-		mattermost.User{ID: "olivia", Username: "olivia", Roles: "system_user system_admin"},
-		mattermost.User{ID: "adminbot", Username: "adminbot", Roles: "system_user system_admin", IsBot: true},
-		mattermost.User{ID: "pat", Username: "pat", Roles: "system_user system_post_all_public"},
-		mattermost.User{ID: "paula", Username: "paula", Roles: "system_user system_post_all system_user_access_token"},
-		mattermost.User{ID: "uma", Username: "uma", Roles: "system_user system_user_manager", DeleteAt: 1_700_000_000_000},
-		mattermost.User{ID: "gwen", Username: "gwen", Roles: "system_guest"},
-		mattermost.User{ID: "remo", Username: "remo", Roles: "system_user", RemoteID: "remotecluster1"},
-		mattermost.User{ID: "plain", Username: "plain", Roles: "system_user"},
+		mmfake.User{ID: "olivia", Username: "olivia", Roles: "system_user system_admin"},
+		mmfake.User{ID: "adminbot", Username: "adminbot", Roles: "system_user system_admin", IsBot: true},
+		mmfake.User{ID: "pat", Username: "pat", Roles: "system_user system_post_all_public"},
+		mmfake.User{ID: "paula", Username: "paula", Roles: "system_user system_post_all system_user_access_token"},
+		mmfake.User{ID: "uma", Username: "uma", Roles: "system_user system_user_manager", DeleteAt: 1_700_000_000_000},
+		mmfake.User{ID: "gwen", Username: "gwen", Roles: "system_guest"},
+		mmfake.User{ID: "remo", Username: "remo", Roles: "system_user", RemoteID: "remotecluster1"},
+		mmfake.User{ID: "plain", Username: "plain", Roles: "system_user"},
 	)
 }
 
@@ -110,7 +110,7 @@ func TestRoleGrantsPageThroughHolders(t *testing.T) {
 		if i%2 == 0 {
 			roles = "system_user system_admin"
 		}
-		fake.Users = append(fake.Users, mattermost.User{ID: fmt.Sprintf("u%03d", i), Username: fmt.Sprintf("user%03d", i), Roles: roles})
+		fake.Users = append(fake.Users, mmfake.User{ID: fmt.Sprintf("u%03d", i), Username: fmt.Sprintf("user%03d", i), Roles: roles})
 	}
 	c := newTestConnector(t, fake, Options{})
 	s := newRoleSyncer(c.client)
@@ -187,7 +187,7 @@ func TestRoleProvisioning(t *testing.T) {
 	}
 	// A user without system_user gets it back on any change; the substring
 	// holder of system_post_all_public does not hold system_post_all.
-	fake.Users = append(fake.Users, mattermost.User{ID: "odd", Username: "odd", Roles: "system_post_all_public"})
+	fake.Users = append(fake.Users, mmfake.User{ID: "odd", Username: "odd", Roles: "system_post_all_public"})
 	if _, _, err := s.Grant(ctx, user("odd"), ent("system_post_all")); err != nil {
 		t.Fatal(err)
 	}

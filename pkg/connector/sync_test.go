@@ -26,12 +26,12 @@ func newTestConnector(t *testing.T, fake *mmfake.Server, opts Options) *Connecto
 // seedSmallOrg gives the fake a handful of accounts of every kind and two teams.
 func seedSmallOrg(fake *mmfake.Server) {
 	fake.Users = append(fake.Users,
-		mattermost.User{ID: "alice", Username: "alice", FirstName: "Alice", LastName: "Archer", Email: "alice@example.com", Roles: "system_user", CreateAt: 1_700_000_000_000},
-		mattermost.User{ID: "bob", Username: "bob", Email: "bob@example.com", Roles: "system_user", DeleteAt: 1_710_000_000_000},
-		mattermost.User{ID: "robot", Username: "robot", Roles: "system_user", IsBot: true},
-		mattermost.User{ID: "gina", Username: "gina", Email: "gina@example.com", Roles: "system_guest", AuthService: "saml", MFAActive: true},
+		mmfake.User{ID: "alice", Username: "alice", FirstName: "Alice", LastName: "Archer", Email: "alice@example.com", Roles: "system_user", CreateAt: 1_700_000_000_000},
+		mmfake.User{ID: "bob", Username: "bob", Email: "bob@example.com", Roles: "system_user", DeleteAt: 1_710_000_000_000},
+		mmfake.User{ID: "robot", Username: "robot", Roles: "system_user", IsBot: true},
+		mmfake.User{ID: "gina", Username: "gina", Email: "gina@example.com", Roles: "system_guest", AuthService: "saml", MFAActive: true},
 	)
-	fake.Teams = []mattermost.Team{
+	fake.Teams = []mmfake.Team{
 		{ID: "t1", Name: "eng", DisplayName: "Engineering", Type: "O", AllowOpenInvite: true},
 		{ID: "t2", Name: "sales", DisplayName: "Sales", Type: "I"},
 		{ID: "t3", Name: "old", DisplayName: "Old", Type: "I", DeleteAt: 1_720_000_000_000},
@@ -41,7 +41,7 @@ func seedSmallOrg(fake *mmfake.Server) {
 	fake.AddTeamMember("t1", "gina", false, true)
 	fake.AddTeamMember("t2", "robot", false, false)
 	fake.AddTeamMember("t3", "alice", false, false)
-	fake.TeamMembers["t2"] = append(fake.TeamMembers["t2"], mattermost.TeamMember{TeamID: "t2", UserID: "alice", SchemeUser: true, DeleteAt: 1})
+	fake.TeamMembers["t2"] = append(fake.TeamMembers["t2"], mmfake.TeamMember{TeamID: "t2", Member: mmfake.Member{UserID: "alice", SchemeUser: true}, DeleteAt: 1})
 }
 
 func TestSyncUsersTeamsAndGrants(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
 	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
-	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/types"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -33,14 +32,14 @@ func lifecycleFake(t *testing.T) *mmfake.Server {
 	fake := mmfake.New(t)
 	fake.MeID = idMe
 	fake.Users = append(fake.Users,
-		mattermost.User{ID: idMe, Username: "baton", Roles: "system_admin system_user"},
-		mattermost.User{ID: idAlice, Username: "alice", Roles: "system_user"},
-		mattermost.User{ID: idBob, Username: "bob", Roles: "system_user", DeleteAt: 1_700_000_000_000},
-		mattermost.User{ID: idRobot, Username: "robot", Roles: "system_user", IsBot: true},
-		mattermost.User{ID: idLDAP, Username: "lena", Roles: "system_user", AuthService: "ldap"},
-		mattermost.User{ID: idRemote, Username: "remo:other", Roles: "system_user", RemoteID: "rc1"},
-		mattermost.User{ID: idAdmin2, Username: "olivia", Roles: "system_admin system_user"},
-		mattermost.User{ID: idGuest, Username: "gus", Roles: "system_guest", DeleteAt: 1},
+		mmfake.User{ID: idMe, Username: "baton", Roles: "system_admin system_user"},
+		mmfake.User{ID: idAlice, Username: "alice", Roles: "system_user"},
+		mmfake.User{ID: idBob, Username: "bob", Roles: "system_user", DeleteAt: 1_700_000_000_000},
+		mmfake.User{ID: idRobot, Username: "robot", Roles: "system_user", IsBot: true},
+		mmfake.User{ID: idLDAP, Username: "lena", Roles: "system_user", AuthService: "ldap"},
+		mmfake.User{ID: idRemote, Username: "remo:other", Roles: "system_user", RemoteID: "rc1"},
+		mmfake.User{ID: idAdmin2, Username: "olivia", Roles: "system_admin system_user"},
+		mmfake.User{ID: idGuest, Username: "gus", Roles: "system_guest", DeleteAt: 1},
 	)
 	return fake
 }
@@ -134,10 +133,10 @@ func testLifecycleActionsRefuse(t *testing.T, scope string) {
 	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
 		switch {
 		case r.Method == http.MethodPut && r.URL.Path == "/api/v4/users/"+idGuest+"/active":
-			mmfake.WriteError(w, http.StatusUnauthorized, mattermost.ErrIDGuestAccountsDisabled, "Guest accounts are disabled.")
+			mmfake.WriteError(w, http.StatusUnauthorized, mmfake.IDGuestAccountsDisabled, "Guest accounts are disabled.")
 			return true
 		case r.Method == http.MethodPut && r.URL.Path == "/api/v4/users/"+idBob+"/active":
-			mmfake.WriteError(w, http.StatusBadRequest, mattermost.ErrIDUserLimit, "You've reached the user limit.")
+			mmfake.WriteError(w, http.StatusBadRequest, mmfake.IDUserLimit, "You've reached the user limit.")
 			return true
 		}
 		return false

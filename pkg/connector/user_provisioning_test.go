@@ -226,7 +226,7 @@ func TestCreateAccountRefusesWhatMattermostCannotDo(t *testing.T) {
 
 	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPost && r.URL.Path == "/api/v4/users" {
-			mmfake.WriteError(w, http.StatusBadRequest, mattermost.ErrIDCreateUserLimit, "You've reached the user limit.")
+			mmfake.WriteError(w, http.StatusBadRequest, mmfake.IDCreateUserLimit, "You've reached the user limit.")
 			return true
 		}
 		return false
@@ -239,7 +239,7 @@ func TestCreateAccountRefusesWhatMattermostCannotDo(t *testing.T) {
 	// An SSO id another account has: the server answers 500 with a generic error id.
 	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPost && r.URL.Path == "/api/v4/users" {
-			mmfake.WriteError(w, http.StatusInternalServerError, mattermost.ErrIDSaveUser, "Unable to save the account.")
+			mmfake.WriteError(w, http.StatusInternalServerError, mmfake.IDSaveUser, "Unable to save the account.")
 			return true
 		}
 		return false
@@ -257,8 +257,8 @@ func TestCreateAccountRefusesWhatMattermostCannotDo(t *testing.T) {
 func TestCreateAccountThatAlreadyExists(t *testing.T) {
 	fake := mmfake.New(t)
 	fake.Users = append(fake.Users,
-		mattermost.User{ID: "jane000000000000000000000a", Username: "jane", Email: "jane@example.com", Roles: "system_user"},
-		mattermost.User{ID: "other00000000000000000000a", Username: "jane.doe", Email: "someone.else@example.com", Roles: "system_user"})
+		mmfake.User{ID: "jane000000000000000000000a", Username: "jane", Email: "jane@example.com", Roles: "system_user"},
+		mmfake.User{ID: "other00000000000000000000a", Username: "jane.doe", Email: "someone.else@example.com", Roles: "system_user"})
 	cc := serveConnector(t, fake)
 	ctx := context.Background()
 	before := len(fake.Users)

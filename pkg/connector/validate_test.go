@@ -24,7 +24,7 @@ func TestValidate(t *testing.T) {
 		{"rejected token", func(f *mmfake.Server) { f.Token = "another" }, codes.Unauthenticated,
 			[]string{"api-token was rejected", "api.context.session_expired.app_error"}},
 		{"not a system admin", func(f *mmfake.Server) {
-			f.Users = append(f.Users, mattermost.User{ID: "carol", Username: "carol", Roles: "system_user"})
+			f.Users = append(f.Users, mmfake.User{ID: "carol", Username: "carol", Roles: "system_user"})
 			f.MeID = "carol"
 		}, codes.PermissionDenied, []string{`"carol"`, "System Admin", "manage_system", "private teams"}},
 		{"html answer", func(f *mmfake.Server) {

@@ -54,7 +54,7 @@ func TestListUsersPaging(t *testing.T) {
 			fake := mmfake.New(t)
 			fake.Users = nil
 			for i := range n {
-				fake.Users = append(fake.Users, mattermost.User{ID: fmt.Sprintf("u%04d", i), Username: fmt.Sprintf("user%04d", i)})
+				fake.Users = append(fake.Users, mmfake.User{ID: fmt.Sprintf("u%04d", i), Username: fmt.Sprintf("user%04d", i)})
 			}
 			names := walkUsers(t, newClient(t, fake))
 			if len(names) != n {

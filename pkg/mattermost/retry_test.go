@@ -48,7 +48,7 @@ func proxied(t *testing.T, cfg faultproxy.Config) (*mmfake.Server, *faultproxy.P
 	t.Helper()
 	fake := mmfake.New(t)
 	for _, n := range []string{"alice", "bob", "carol"} {
-		fake.Users = append(fake.Users, mattermost.User{ID: n, Username: n})
+		fake.Users = append(fake.Users, mmfake.User{ID: n, Username: n})
 	}
 	cfg.Upstream = fake.URL
 	p, err := faultproxy.Start(cfg)
@@ -303,7 +303,7 @@ func TestRedirectsStayOnTheConfiguredOrigin(t *testing.T) {
 		mu.Lock()
 		leaked = append(leaked, r.Header.Get("Authorization"))
 		mu.Unlock()
-		mmfake.WriteJSON(w, http.StatusOK, mattermost.User{ID: "x", Roles: "system_admin"})
+		mmfake.WriteJSON(w, http.StatusOK, mmfake.User{ID: "x", Roles: "system_admin"})
 	}))
 	t.Cleanup(elsewhere.Close)
 

@@ -43,9 +43,9 @@ func TestNotImplementedIsNotRetried(t *testing.T) {
 func TestUserReportKeysetPaging(t *testing.T) {
 	fake := mmfake.New(t)
 	for _, name := range []string{"bea", "cid", "dan"} {
-		fake.Users = append(fake.Users, mattermost.User{ID: "id" + name, Username: name})
+		fake.Users = append(fake.Users, mmfake.User{ID: "id" + name, Username: name})
 	}
-	fake.Users = append(fake.Users, mattermost.User{ID: "idbot", Username: "bot", IsBot: true})
+	fake.Users = append(fake.Users, mmfake.User{ID: "idbot", Username: "bot", IsBot: true})
 	fake.LastLogins["idcid"] = 1234
 	c := newClient(t, fake)
 	rows, err := c.ListUserReport(context.Background(), &mattermost.ReportCursor{Username: "bea", ID: "idbea"})

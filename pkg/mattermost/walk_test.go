@@ -18,8 +18,8 @@ import (
 // channelFake is a fake with one channel "c1" whose members are user000..user{n-1}.
 func channelFake(t *testing.T, n int) *mmfake.Server {
 	fake := mmfake.New(t)
-	fake.Teams = []mattermost.Team{{ID: "t1", Name: "t", DisplayName: "T"}}
-	fake.AddChannel(mattermost.Channel{ID: "c1", TeamID: "t1", Type: mattermost.ChannelTypePrivate, Name: "c", DisplayName: "C"})
+	fake.Teams = []mmfake.Team{{ID: "t1", Name: "t", DisplayName: "T"}}
+	fake.AddChannel(mmfake.Channel{ID: "c1", TeamID: "t1", Type: mmfake.ChannelPrivate, Name: "c", DisplayName: "C"})
 	for i := range n {
 		addUser(fake, userName(i))
 		fake.AddChannelMember("c1", userName(i), false, false)
@@ -32,7 +32,7 @@ func userName(i int) string { return fmt.Sprintf("user%04d", i) }
 func addUser(fake *mmfake.Server, name string) {
 	fake.Mu.Lock()
 	defer fake.Mu.Unlock()
-	fake.Users = append(fake.Users, mattermost.User{ID: name, Username: name, Roles: "system_user"})
+	fake.Users = append(fake.Users, mmfake.User{ID: name, Username: name, Roles: "system_user"})
 }
 
 // walkAll walks the channel's members to the end, calling between() before
@@ -140,7 +140,7 @@ func plainPagingMisses(t *testing.T) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var users []mattermost.User
+		var users []mmfake.User
 		err = decodeJSON(resp, &users)
 		if err != nil {
 			t.Fatal(err)
