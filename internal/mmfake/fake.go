@@ -145,6 +145,36 @@ func WriteError(w http.ResponseWriter, code int, id, message string) {
 	WriteJSON(w, code, appError{ID: id, Message: message, RequestID: "fakerequestid", StatusCode: code})
 }
 
+// decodeBody reads the request's JSON body into a T, answering with bad when
+// it is not one or, given valid, not a valid one.
+func decodeBody[T any](w http.ResponseWriter, r *http.Request, bad failure, valid func(T) bool) (T, bool) {
+	var v T
+	if err := json.NewDecoder(r.Body).Decode(&v); err != nil || (valid != nil && !valid(v)) {
+		bad.write(w)
+		return v, false
+	}
+	return v, true
+}
+
+// pick returns, in order, what get finds for each of keys: the answer of the
+// endpoints that look items up by a list of ids or names.
+func pick[T any](keys []string, get func(string) (T, bool)) []T {
+	out := []T{}
+	for _, key := range keys {
+		if v, ok := get(key); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// servePageSorted answers with the request's page of items ordered by key,
+// stably: Mattermost's display-name orders are not unique.
+func servePageSorted[T any](w http.ResponseWriter, r *http.Request, items []T, key func(T) string) {
+	slices.SortStableFunc(items, func(a, b T) int { return strings.Compare(key(a), key(b)) })
+	WriteJSON(w, http.StatusOK, PageOf(r, items))
+}
+
 // PageOf returns the page of items that Mattermost's page/per_page paging
 // gives for the request: per_page defaults to 60 and is clamped to 200. Past
 // the end it is empty, never nil: Mattermost answers [], not null.
@@ -215,26 +245,29 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		users = slices.DeleteFunc(users, func(u User) bool { return !strings.Contains(u.Roles, role) })
 	}
-	slices.SortFunc(users, func(a, b User) int { return strings.Compare(a.Username, b.Username) })
-	WriteJSON(w, http.StatusOK, PageOf(r, users))
+	servePageSorted(w, r, users, func(u User) string { return u.Username })
 }
 
 func (s *Server) listTeams(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	teams := slices.Clone(s.Teams)
 	s.Mu.Unlock()
-	slices.SortStableFunc(teams, func(a, b Team) int { return strings.Compare(a.DisplayName, b.DisplayName) })
-	WriteJSON(w, http.StatusOK, PageOf(r, teams))
+	servePageSorted(w, r, teams, func(t Team) string { return t.DisplayName })
 }
 
 func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	if t := s.findTeam(r.PathValue("id")); t != nil {
-		WriteJSON(w, http.StatusOK, t)
+	serveFound(w, s.findTeam(r.PathValue("id")), teamNotFound)
+}
+
+// serveFound answers with the item, or with missing when there is none.
+func serveFound[T any](w http.ResponseWriter, item *T, missing failure) {
+	if item == nil {
+		missing.write(w)
 		return
 	}
-	teamNotFound.write(w)
+	WriteJSON(w, http.StatusOK, item)
 }
 
 // listTeamMembers serves active memberships only, ordered by user id, as Mattermost does.
@@ -247,6 +280,5 @@ func (s *Server) listTeamMembers(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.Mu.Unlock()
-	slices.SortFunc(members, func(a, b TeamMember) int { return strings.Compare(a.UserID, b.UserID) })
-	WriteJSON(w, http.StatusOK, PageOf(r, members))
+	servePageSorted(w, r, members, func(m TeamMember) string { return m.UserID })
 }

@@ -34,8 +34,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	groups := slices.DeleteFunc(slices.Clone(s.Groups), func(g Group) bool { return g.DeleteAt > 0 })
 	s.Mu.Unlock()
-	slices.SortStableFunc(groups, func(a, b Group) int { return strings.Compare(a.DisplayName, b.DisplayName) })
-	WriteJSON(w, http.StatusOK, PageOf(r, groups))
+	servePageSorted(w, r, groups, func(g Group) string { return g.DisplayName })
 }
 
 func (s *Server) listGroupMembers(w http.ResponseWriter, r *http.Request) {

@@ -52,9 +52,8 @@ func (s *Server) userIndex(match func(*User) bool) int {
 
 // createUser mimics CreateUserAsAdmin: validation, uniqueness of e-mail and username, 201.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
-	var nu NewUser
-	if err := json.NewDecoder(r.Body).Decode(&nu); err != nil {
-		WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing user in request body.")
+	nu, ok := decodeBody[NewUser](w, r, failure{http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing user in request body."}, nil)
+	if !ok {
 		return
 	}
 	s.Mu.Lock()
@@ -87,7 +86,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now().UnixMilli()
 	u := User{ID: fmt.Sprintf("new%023d", len(s.Users)), CreateAt: now, UpdateAt: now, Username: username,
-		Email: email, FirstName: nu.FirstName, LastName: nu.LastName, AuthService: nu.AuthService, Roles: RoleSystemUser}
+		Email: email, FirstName: nu.FirstName, LastName: nu.LastName, AuthService: nu.AuthService, Roles: roleSystemUser}
 	s.Users = append(s.Users, u)
 	WriteJSON(w, http.StatusCreated, u)
 }

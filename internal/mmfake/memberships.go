@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -13,46 +12,48 @@ import (
 // server/channels/app/{team,channel}.go) that provisioning depends on. What
 // the two kinds of membership share is served once, told apart by a membershipKind.
 
+// Channel types (model.ChannelType) and the channel every team member is in.
+const (
+	ChannelOpen        = "O"
+	ChannelPrivate     = "P"
+	DefaultChannelName = "town-square"
+)
+
 // membershipKind is what the team and channel membership endpoints differ in.
 type membershipKind struct {
 	// name is "team" or "channel": the path's collection and the role names' prefix (team_user, channel_admin).
 	name string
+	// place reports whether the team or channel exists and whether group sync owns its membership.
+	place func(s *Server, id string) (exists, groupConstrained bool)
 	// member returns a user's row as served (nil when there is none), the
 	// part the kinds share, and whether it is current (a team member who left
 	// keeps a row that is not).
 	member func(s *Server, placeID, userID string) (row any, m *Member, current bool)
-	// The errors of a missing membership, of a guest in a scheme roles change
-	// and of a change that would unset scheme_user.
-	memberMissing, rolesGuest, unsetUserScheme failure
+	// leave removes the user's membership, with the kind's own rules, and answers.
+	leave func(s *Server, w http.ResponseWriter, placeID string, u User)
+	// notFound and memberMissing answer for a missing team or channel and a missing membership.
+	notFound, memberMissing failure
+	// The ids of a removal that group sync forbids, of a guest in a scheme
+	// roles change, and of a change that would unset scheme_user.
+	removeGroupConstrainedID, rolesGuestID, unsetUserSchemeID string
 }
 
-var teamMemberships = &membershipKind{
-	name: "team",
-	member: func(s *Server, teamID, userID string) (any, *Member, bool) {
-		if m := s.teamMember(teamID, userID); m != nil {
-			return m, &m.Member, m.DeleteAt == 0
-		}
-		return nil, nil, false
-	},
-	memberMissing:   failure{http.StatusNotFound, IDTeamMemberMissing, "Unable to find the team member."},
-	rolesGuest:      failure{http.StatusBadRequest, IDTeamRolesGuest, "Invalid or missing scheme roles: guests cannot be set."},
-	unsetUserScheme: failure{http.StatusBadRequest, IDTeamRolesUnsetUser, "Cannot unset the user scheme role."},
+var teamMemberships = &membershipKind{name: "team", place: (*Server).teamPlace, member: (*Server).teamRow, leave: (*Server).leaveTeam,
+	notFound:                 teamNotFound,
+	memberMissing:            failure{http.StatusNotFound, IDTeamMemberMissing, "Unable to find the team member."},
+	removeGroupConstrainedID: IDTeamRemoveGroupConstrained, rolesGuestID: IDTeamRolesGuest, unsetUserSchemeID: IDTeamRolesUnsetUser,
 }
 
-var channelMemberships = &membershipKind{
-	name: "channel",
-	member: func(s *Server, channelID, userID string) (any, *Member, bool) {
-		if m := s.channelMember(channelID, userID); m != nil {
-			return m, &m.Member, true
-		}
-		return nil, nil, false
-	},
-	memberMissing:   failure{http.StatusNotFound, IDChannelMemberMissing, "No channel member found for that user ID and channel ID."},
-	rolesGuest:      failure{http.StatusBadRequest, IDChannelRolesGuest, "Invalid or missing scheme roles: guests cannot be set."},
-	unsetUserScheme: failure{http.StatusBadRequest, IDChannelRolesUnsetUser, "Cannot unset the user scheme role."},
+var channelMemberships = &membershipKind{name: "channel", place: (*Server).channelPlace, member: (*Server).channelRow, leave: (*Server).leaveChannel,
+	notFound:                 channelNotFound,
+	memberMissing:            failure{http.StatusNotFound, IDChannelMemberMissing, "No channel member found for that user ID and channel ID."},
+	removeGroupConstrainedID: IDChannelRemoveGroupConstrained, rolesGuestID: IDChannelRolesGuest, unsetUserSchemeID: IDChannelRolesUnsetUser,
 }
 
-var channelNotFound = failure{http.StatusNotFound, IDChannelNotFound, "Unable to find the existing channel."}
+var (
+	channelNotFound = failure{http.StatusNotFound, IDChannelNotFound, "Unable to find the existing channel."}
+	badUserIDs      = failure{http.StatusBadRequest, IDInvalidParam, "Invalid user_ids parameter."}
+)
 
 func (s *Server) registerMembershipRoutes() {
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels/private", s.listTeamChannels(ChannelPrivate))
@@ -60,11 +61,10 @@ func (s *Server) registerMembershipRoutes() {
 	s.Mux.HandleFunc("GET /api/v4/channels/{id}", s.getChannel)
 	s.Mux.HandleFunc("GET /api/v4/users/{uid}/teams/{tid}/channels", s.userChannelsInTeam)
 	s.Mux.HandleFunc("POST /api/v4/teams/{id}/members", s.addTeamMember)
-	s.Mux.HandleFunc("DELETE /api/v4/teams/{id}/members/{uid}", s.removeTeamMember)
 	s.Mux.HandleFunc("POST /api/v4/channels/{id}/members", s.addChannelMember)
-	s.Mux.HandleFunc("DELETE /api/v4/channels/{id}/members/{uid}", s.removeChannelMember)
 	for _, k := range []*membershipKind{teamMemberships, channelMemberships} {
 		s.Mux.HandleFunc("POST /api/v4/"+k.name+"s/{id}/members/ids", s.membersByIDs(k))
+		s.Mux.HandleFunc("DELETE /api/v4/"+k.name+"s/{id}/members/{uid}", s.removeMember(k))
 		s.Mux.HandleFunc("PUT /api/v4/"+k.name+"s/{id}/members/{uid}/schemeRoles", s.updateSchemeRoles(k))
 	}
 }
@@ -144,6 +144,19 @@ func (s *Server) deleteChannelMember(channelID, userID string) {
 		func(m ChannelMember) bool { return m.UserID == userID })
 }
 
+// channelPlace and channelRow are channelMemberships' place and member.
+func (s *Server) channelPlace(id string) (exists, groupConstrained bool) {
+	ch := s.findChannel(id)
+	return ch != nil, ch != nil && isTrue(ch.GroupConstrained)
+}
+
+func (s *Server) channelRow(channelID, userID string) (any, *Member, bool) {
+	if m := s.channelMember(channelID, userID); m != nil {
+		return m, &m.Member, true
+	}
+	return nil, nil, false
+}
+
 func (s *Server) channelMember(channelID, userID string) *ChannelMember {
 	return find(s.ChannelMembers[channelID], func(m *ChannelMember) bool { return m.UserID == userID })
 }
@@ -171,6 +184,18 @@ func find[T any](items []T, match func(*T) bool) *T {
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+// target finds the team or channel and the user a membership request names,
+// answering as Mattermost does when either is missing or when group sync owns
+// the membership (denied) and the user is not a bot.
+func (s *Server) target(w http.ResponseWriter, k *membershipKind, placeID, userID string, denied failure) (User, bool) {
+	exists, groupConstrained := k.place(s, placeID)
+	if !exists {
+		k.notFound.write(w)
+		return User{}, false
+	}
+	return s.memberUser(w, userID, groupConstrained, denied)
+}
 
 // memberUser finds the user a membership request names and, as Mattermost
 // does, refuses anyone but a bot when group sync owns the membership.
@@ -200,47 +225,37 @@ func (s *Server) listTeamChannels(typ string) http.HandlerFunc {
 			}
 		}
 		s.Mu.Unlock()
-		slices.SortStableFunc(out, func(a, b Channel) int { return strings.Compare(a.DisplayName, b.DisplayName) })
-		WriteJSON(w, http.StatusOK, PageOf(r, out))
+		servePageSorted(w, r, out, func(ch Channel) string { return ch.DisplayName })
 	}
 }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	if ch := s.findChannel(r.PathValue("id")); ch != nil {
-		WriteJSON(w, http.StatusOK, ch)
-		return
-	}
-	channelNotFound.write(w)
+	serveFound(w, s.findChannel(r.PathValue("id")), channelNotFound)
 }
 
 // membersByIDs answers with the current memberships of the given users.
 func (s *Server) membersByIDs(k *membershipKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var ids []string
-		if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) == 0 {
-			WriteError(w, http.StatusBadRequest, IDInvalidParam, "Invalid user_ids parameter.")
+		ids, ok := decodeBody(w, r, badUserIDs, func(ids []string) bool { return len(ids) > 0 })
+		if !ok {
 			return
 		}
 		s.Mu.Lock()
 		defer s.Mu.Unlock()
-		out := []any{}
-		for _, id := range ids {
-			if row, _, current := k.member(s, r.PathValue("id"), id); row != nil && current {
-				out = append(out, row)
-			}
-		}
-		WriteJSON(w, http.StatusOK, out)
+		WriteJSON(w, http.StatusOK, pick(ids, func(id string) (any, bool) {
+			row, _, current := k.member(s, r.PathValue("id"), id)
+			return row, row != nil && current
+		}))
 	}
 }
 
 // updateSchemeRoles sets a current member's scheme_admin; guests and unsetting scheme_user are refused.
 func (s *Server) updateSchemeRoles(k *membershipKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var roles schemeRoles
-		if err := json.NewDecoder(r.Body).Decode(&roles); err != nil {
-			WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid scheme roles.")
+		roles, ok := decodeBody[schemeRoles](w, r, failure{http.StatusBadRequest, IDInvalidBodyParam, "Invalid scheme roles."}, nil)
+		if !ok {
 			return
 		}
 		s.Mu.Lock()
@@ -250,9 +265,9 @@ func (s *Server) updateSchemeRoles(k *membershipKind) http.HandlerFunc {
 		case m == nil || !current:
 			k.memberMissing.write(w)
 		case m.SchemeGuest || roles.SchemeGuest:
-			k.rolesGuest.write(w)
+			WriteError(w, http.StatusBadRequest, k.rolesGuestID, "Invalid or missing scheme roles: guests cannot be set.")
 		case !roles.SchemeUser:
-			k.unsetUserScheme.write(w)
+			WriteError(w, http.StatusBadRequest, k.unsetUserSchemeID, "Cannot unset the user scheme role.")
 		default:
 			m.SchemeAdmin, m.SchemeUser = roles.SchemeAdmin, true
 			writeOK(w)
@@ -305,24 +320,25 @@ func (s *Server) addChannelMember(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusCreated, s.channelMember(ch.ID, u.ID))
 }
 
-func (s *Server) removeChannelMember(w http.ResponseWriter, r *http.Request) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	ch := s.findChannel(r.PathValue("id"))
-	if ch == nil {
-		channelNotFound.write(w)
-		return
+// removeMember is DELETE .../members/{uid} of a team or channel.
+func (s *Server) removeMember(k *membershipKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.Mu.Lock()
+		defer s.Mu.Unlock()
+		denied := failure{http.StatusBadRequest, k.removeGroupConstrainedID, "The " + k.name + " is group-constrained."}
+		if u, ok := s.target(w, k, r.PathValue("id"), r.PathValue("uid"), denied); ok {
+			k.leave(s, w, r.PathValue("id"), u)
+		}
 	}
-	u, ok := s.memberUser(w, r.PathValue("uid"), isTrue(ch.GroupConstrained),
-		failure{http.StatusBadRequest, IDChannelRemoveGroupConstrained, "The channel is group-constrained."})
-	if !ok {
-		return
-	}
-	if ch.Name == DefaultChannelName && !u.isGuest() {
+}
+
+// leaveChannel deletes the membership; no one but a guest leaves town-square.
+func (s *Server) leaveChannel(w http.ResponseWriter, channelID string, u User) {
+	if s.findChannel(channelID).Name == DefaultChannelName && !u.isGuest() {
 		WriteError(w, http.StatusBadRequest, IDChannelRemoveDefault, "Unable to remove user from town-square.")
 		return
 	}
-	s.deleteChannelMember(ch.ID, u.ID)
+	s.deleteChannelMember(channelID, u.ID)
 	writeOK(w)
 }
 
@@ -339,16 +355,12 @@ func (s *Server) addTeamMember(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	team := s.findTeam(body.TeamID)
-	if team == nil {
-		teamNotFound.write(w)
-		return
-	}
-	u, ok := s.memberUser(w, body.UserID, isTrue(team.GroupConstrained),
+	u, ok := s.target(w, teamMemberships, body.TeamID, body.UserID,
 		failure{http.StatusBadRequest, IDTeamUserDenied, "This user is not a member of the team's groups."})
 	if !ok {
 		return
 	}
+	team := s.findTeam(body.TeamID)
 	m := s.teamMember(team.ID, u.ID)
 	if m != nil && m.DeleteAt == 0 {
 		WriteJSON(w, http.StatusCreated, m)
@@ -377,6 +389,19 @@ func (s *Server) addTeamMember(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusCreated, s.teamMember(team.ID, u.ID))
 }
 
+// teamPlace and teamRow are teamMemberships' place and member.
+func (s *Server) teamPlace(id string) (exists, groupConstrained bool) {
+	t := s.findTeam(id)
+	return t != nil, t != nil && isTrue(t.GroupConstrained)
+}
+
+func (s *Server) teamRow(teamID, userID string) (any, *Member, bool) {
+	if m := s.teamMember(teamID, userID); m != nil {
+		return m, &m.Member, m.DeleteAt == 0
+	}
+	return nil, nil, false
+}
+
 func (s *Server) activeTeamMembers(teamID string) int {
 	n := 0
 	for _, m := range s.TeamMembers[teamID] {
@@ -387,22 +412,10 @@ func (s *Server) activeTeamMembers(teamID string) int {
 	return n
 }
 
-// removeTeamMember marks the membership left and, as Mattermost does, removes
-// the user from every channel of the team.
-func (s *Server) removeTeamMember(w http.ResponseWriter, r *http.Request) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	team := s.findTeam(r.PathValue("id"))
-	if team == nil {
-		teamNotFound.write(w)
-		return
-	}
-	u, ok := s.memberUser(w, r.PathValue("uid"), isTrue(team.GroupConstrained),
-		failure{http.StatusBadRequest, IDTeamRemoveGroupConstrained, "The team is group-constrained."})
-	if !ok {
-		return
-	}
-	m := s.teamMember(team.ID, u.ID)
+// leaveTeam marks the membership left and, as Mattermost does, removes the
+// user from every channel of the team.
+func (s *Server) leaveTeam(w http.ResponseWriter, teamID string, u User) {
+	m := s.teamMember(teamID, u.ID)
 	if m == nil {
 		WriteError(w, http.StatusBadRequest, IDTeamRemoveMissing, "The user is not a member of this team.")
 		return
@@ -410,7 +423,7 @@ func (s *Server) removeTeamMember(w http.ResponseWriter, r *http.Request) {
 	if m.DeleteAt == 0 {
 		m.DeleteAt, m.Roles, m.SchemeAdmin = time.Now().UnixMilli(), "", false
 		for _, ch := range s.Channels {
-			if ch.TeamID == team.ID {
+			if ch.TeamID == teamID {
 				s.deleteChannelMember(ch.ID, u.ID)
 			}
 		}

@@ -7,6 +7,13 @@ import (
 	"strings"
 )
 
+// The system roles the handlers branch on (server/public/model/role.go).
+const (
+	roleSystemAdmin = "system_admin"
+	roleSystemUser  = "system_user"
+	roleSystemGuest = "system_guest"
+)
+
 // builtInSystemRoles are the system roles a Mattermost 11 server defines,
 // with the i18n keys it stores as their names.
 func builtInSystemRoles() map[string]Role {
@@ -16,16 +23,16 @@ func builtInSystemRoles() map[string]Role {
 		schemeManaged bool
 		permissions   []string
 	}{
-		{RoleSystemAdmin, "global_admin", true, []string{"manage_system", "manage_roles"}},
-		{RoleSystemUser, "global_user", true, []string{"create_team", "view_members"}},
-		{RoleSystemGuest, "global_guest", true, []string{"create_direct_channel"}},
-		{RoleSystemPostAll, "system_post_all", false, []string{"create_post"}},
-		{RoleSystemPostAllPublic, "system_post_all_public", false, []string{"create_post_public"}},
-		{RoleSystemUserAccessToken, "system_user_access_token", false, []string{"create_user_access_token"}},
-		{RoleSystemUserManager, "system_user_manager", false, []string{"sysconsole_read_user_management_users"}},
-		{RoleSystemReadOnlyAdmin, "system_read_only_admin", false, []string{"sysconsole_read_about"}},
-		{RoleSystemManager, "system_manager", false, []string{"sysconsole_write_environment"}},
-		{RoleSystemCustomGroupAdmin, "system_custom_group_admin", false, []string{"create_custom_group"}},
+		{"system_admin", "global_admin", true, []string{"manage_system", "manage_roles"}},
+		{"system_user", "global_user", true, []string{"create_team", "view_members"}},
+		{"system_guest", "global_guest", true, []string{"create_direct_channel"}},
+		{"system_post_all", "system_post_all", false, []string{"create_post"}},
+		{"system_post_all_public", "system_post_all_public", false, []string{"create_post_public"}},
+		{"system_user_access_token", "system_user_access_token", false, []string{"create_user_access_token"}},
+		{"system_user_manager", "system_user_manager", false, []string{"sysconsole_read_user_management_users"}},
+		{"system_read_only_admin", "system_read_only_admin", false, []string{"sysconsole_read_about"}},
+		{"system_manager", "system_manager", false, []string{"sysconsole_write_environment"}},
+		{"system_custom_group_admin", "system_custom_group_admin", false, []string{"create_custom_group"}},
 	} {
 		roles[r.name] = Role{ID: "roleid" + r.name, Name: r.name,
 			DisplayName: "authentication.roles." + r.key + ".name", Description: "authentication.roles." + r.key + ".description",
@@ -35,7 +42,7 @@ func builtInSystemRoles() map[string]Role {
 }
 
 // licensedRoles may only be assigned with a license (model.NewSystemRoleIDs).
-var licensedRoles = []string{RoleSystemUserManager, RoleSystemReadOnlyAdmin, RoleSystemManager}
+var licensedRoles = []string{"system_user_manager", "system_read_only_admin", "system_manager"}
 
 func (s *Server) registerRoles() {
 	s.Mux.HandleFunc("POST /api/v4/roles/names", s.getRolesByNames)
@@ -44,20 +51,17 @@ func (s *Server) registerRoles() {
 }
 
 func (s *Server) getRolesByNames(w http.ResponseWriter, r *http.Request) {
-	var names []string
-	if err := json.NewDecoder(r.Body).Decode(&names); err != nil || len(names) == 0 || len(names) > 100 {
-		WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing rolenames in request body.")
+	names, ok := decodeBody(w, r, failure{http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing rolenames in request body."},
+		func(names []string) bool { return len(names) > 0 && len(names) <= 100 })
+	if !ok {
 		return
 	}
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	out := []Role{}
-	for _, n := range names {
-		if role, ok := s.Roles[n]; ok {
-			out = append(out, role)
-		}
-	}
-	WriteJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, pick(names, func(name string) (Role, bool) {
+		role, ok := s.Roles[name]
+		return role, ok
+	}))
 }
 
 // updateUserRoles follows api4.updateUserRoles and App.UpdateUserRoles.
@@ -65,7 +69,7 @@ func (s *Server) updateUserRoles(w http.ResponseWriter, r *http.Request) {
 	var body map[string]string
 	_ = json.NewDecoder(r.Body).Decode(&body)
 	newRoles := strings.Fields(body["roles"])
-	if len(newRoles) == 0 || (len(newRoles) == 1 && newRoles[0] == RoleSystemAdmin) {
+	if len(newRoles) == 0 || (len(newRoles) == 1 && newRoles[0] == roleSystemAdmin) {
 		WriteError(w, http.StatusBadRequest, IDInvalidBodyParam, "Invalid or missing roles in request body.")
 		return
 	}
@@ -89,10 +93,10 @@ func (s *Server) updateUserRoles(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	u := &s.Users[i]
-	if u.hasRole(RoleSystemAdmin) && !strings.Contains(body["roles"], RoleSystemAdmin) {
+	if u.hasRole(roleSystemAdmin) && !strings.Contains(body["roles"], roleSystemAdmin) {
 		admins := 0
 		for _, o := range s.Users {
-			if o.hasRole(RoleSystemAdmin) && !o.IsBot && o.IsActive() {
+			if o.hasRole(roleSystemAdmin) && !o.IsBot && o.IsActive() {
 				admins++
 			}
 		}
