@@ -15,19 +15,21 @@ const (
 	IDPageNotFound     = "api.context.404.app_error"
 
 	// Users: server/channels/app/user.go and users/, server/channels/api4/user.go, server/public/model/user.go.
-	IDMissingAccount        = "app.user.missing_account.const"
-	IDEmailExists           = "app.user.save.email_exists.app_error"
-	IDUsernameExists        = "app.user.save.username_exists.app_error"
-	IDSaveUser              = "app.user.save.app_error"
-	IDInvalidEmail          = "model.user.is_valid.email.app_error"
-	IDInvalidUsername       = "model.user.is_valid.username.app_error"
-	IDAuthDataAndPassword   = "model.user.is_valid.auth_data_pwd.app_error"
-	IDPasswordTooShort      = "model.user.is_valid.pwd_min_length.app_error"
-	IDCreateUserLimit       = "api.user.create_user.user_limits.exceeded"
-	IDManagedByLDAP         = "api.user.update_active.cannot_modify_status_when_user_is_managed_by_ldap.app_error"
-	IDGuestAccountsDisabled = "api.user.update_active.cannot_enable_guest_when_guest_feature_is_disabled.app_error"
-	IDUserLimit             = "app.user.update_active.user_limit.exceeded"
-	IDBotMissing            = "store.sql_bot.get.missing.app_error"
+	IDMissingAccount         = "app.user.missing_account.const"
+	IDEmailExists            = "app.user.save.email_exists.app_error"
+	IDUsernameExists         = "app.user.save.username_exists.app_error"
+	IDSaveUser               = "app.user.save.app_error"
+	IDInvalidEmail           = "model.user.is_valid.email.app_error"
+	IDInvalidUsername        = "model.user.is_valid.username.app_error"
+	IDAuthDataAndPassword    = "model.user.is_valid.auth_data_pwd.app_error"
+	IDPasswordTooShort       = "model.user.is_valid.pwd_min_length.app_error"
+	IDCreateUserLimit        = "api.user.create_user.user_limits.exceeded"
+	IDManagedByLDAP          = "api.user.update_active.cannot_modify_status_when_user_is_managed_by_ldap.app_error"
+	IDGuestAccountsDisabled  = "api.user.update_active.cannot_enable_guest_when_guest_feature_is_disabled.app_error"
+	IDUserLimit              = "app.user.update_active.user_limit.exceeded"
+	IDLicenseUserLimit       = "app.user.update_active.license_user_limit.exceeded"
+	IDCreateLicenseUserLimit = "api.user.create_user.license_user_limits.exceeded"
+	IDBotMissing             = "store.sql_bot.get.missing.app_error"
 
 	// Roles and licence: server/channels/api4/user.go, license.go, handlers.go; server/channels/app/role.go, user.go.
 	IDRolesNeedLicense = "api.user.update_user_roles.license.app_error"
@@ -50,6 +52,9 @@ const (
 	IDTeamRemoveMissing          = "api.team.remove_user_from_team.missing.app_error"
 	IDTeamRolesGuest             = "api.team.update_team_member_roles.guest.app_error"
 	IDTeamRolesUnsetUser         = "api.team.update_team_member_roles.unset_user_scheme.app_error"
+	IDTeamRolesGuestUser         = "api.team.update_team_member_roles.user_and_guest.app_error"
+	IDTeamRolesChangingGuest     = "api.channel.update_team_member_roles.changing_guest_role.app_error"
+	IDTeamAllowedDomains         = "api.team.join_user_to_team.allowed_domains.app_error"
 
 	// Channels: server/channels/app/channel.go, constants.go, server/channels/api4/channel.go.
 	IDChannelNotFound               = "app.channel.get.existing.app_error"
@@ -62,6 +67,8 @@ const (
 	IDChannelRemoveDefault          = "api.channel.remove.default.app_error"
 	IDChannelRolesGuest             = "api.channel.update_channel_member_roles.guest.app_error"
 	IDChannelRolesUnsetUser         = "api.channel.update_channel_member_roles.unset_user_scheme.app_error"
+	IDChannelRolesGuestUser         = "api.channel.update_channel_member_roles.user_and_guest.app_error"
+	IDChannelRemoveDenied           = "api.channel.remove_members.denied"
 )
 
 // failure is one of Mattermost's error answers: status, id and English message.
