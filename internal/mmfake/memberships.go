@@ -111,6 +111,7 @@ func (s *Server) ChannelMember(channelID, userID string) *ChannelMember {
 	return copyOf(s.channelMember(channelID, userID))
 }
 
+// copyOf returns a copy of *p, or nil: what the fake hands out must not alias its data.
 func copyOf[T any](p *T) *T {
 	if p == nil {
 		return nil
@@ -145,7 +146,7 @@ func (s *Server) deleteChannelMember(channelID, userID string) {
 }
 
 // channelPlace and channelRow are channelMemberships' place and member.
-func (s *Server) channelPlace(id string) (exists, groupConstrained bool) {
+func (s *Server) channelPlace(id string) (bool, bool) {
 	ch := s.findChannel(id)
 	return ch != nil, ch != nil && isTrue(ch.GroupConstrained)
 }
@@ -390,7 +391,7 @@ func (s *Server) addTeamMember(w http.ResponseWriter, r *http.Request) {
 }
 
 // teamPlace and teamRow are teamMemberships' place and member.
-func (s *Server) teamPlace(id string) (exists, groupConstrained bool) {
+func (s *Server) teamPlace(id string) (bool, bool) {
 	t := s.findTeam(id)
 	return t != nil, t != nil && isTrue(t.GroupConstrained)
 }
