@@ -21,8 +21,8 @@ const (
 	IDSaveUser               = "app.user.save.app_error"
 	IDInvalidEmail           = "model.user.is_valid.email.app_error"
 	IDInvalidUsername        = "model.user.is_valid.username.app_error"
-	IDAuthDataAndPassword    = "model.user.is_valid.auth_data_pwd.app_error"
-	IDPasswordTooShort       = "model.user.is_valid.pwd_min_length.app_error"
+	IDAuthDataAndPassword    = "model.user.is_valid.auth_data_pwd.app_error"  //nolint:gosec // an error id, not a credential
+	IDPasswordTooShort       = "model.user.is_valid.pwd_min_length.app_error" //nolint:gosec // an error id, not a credential
 	IDCreateUserLimit        = "api.user.create_user.user_limits.exceeded"
 	IDManagedByLDAP          = "api.user.update_active.cannot_modify_status_when_user_is_managed_by_ldap.app_error"
 	IDGuestAccountsDisabled  = "api.user.update_active.cannot_enable_guest_when_guest_feature_is_disabled.app_error"
