@@ -15,14 +15,16 @@ const (
 	IDPageNotFound     = "api.context.404.app_error"
 
 	// Users: server/channels/app/user.go and users/, server/channels/api4/user.go, server/public/model/user.go.
-	IDMissingAccount         = "app.user.missing_account.const"
-	IDEmailExists            = "app.user.save.email_exists.app_error"
-	IDUsernameExists         = "app.user.save.username_exists.app_error"
-	IDSaveUser               = "app.user.save.app_error"
-	IDInvalidEmail           = "model.user.is_valid.email.app_error"
-	IDInvalidUsername        = "model.user.is_valid.username.app_error"
-	IDAuthDataAndPassword    = "model.user.is_valid.auth_data_pwd.app_error"  //nolint:gosec // an error id, not a credential
-	IDPasswordTooShort       = "model.user.is_valid.pwd_min_length.app_error" //nolint:gosec // an error id, not a credential
+	IDMissingAccount  = "app.user.missing_account.const"
+	IDEmailExists     = "app.user.save.email_exists.app_error"
+	IDUsernameExists  = "app.user.save.username_exists.app_error"
+	IDSaveUser        = "app.user.save.app_error"
+	IDInvalidEmail    = "model.user.is_valid.email.app_error"
+	IDInvalidUsername = "model.user.is_valid.username.app_error"
+	// IDAuthDataConflict: both SSO auth data and a password; IDBelowMinimumLength:
+	// a password shorter than PasswordSettings.MinimumLength.
+	IDAuthDataConflict       = "model.user.is_valid.auth_data_pwd.app_error"
+	IDBelowMinimumLength     = "model.user.is_valid.pwd_min_length.app_error"
 	IDCreateUserLimit        = "api.user.create_user.user_limits.exceeded"
 	IDManagedByLDAP          = "api.user.update_active.cannot_modify_status_when_user_is_managed_by_ldap.app_error"
 	IDGuestAccountsDisabled  = "api.user.update_active.cannot_enable_guest_when_guest_feature_is_disabled.app_error"

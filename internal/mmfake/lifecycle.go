@@ -68,10 +68,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, IDInvalidUsername, "Invalid username.")
 		return
 	case nu.AuthService != "" && nu.Password != "":
-		WriteError(w, http.StatusBadRequest, IDAuthDataAndPassword, "Invalid user, password and auth data cannot both be set.")
+		WriteError(w, http.StatusBadRequest, IDAuthDataConflict, "Invalid user, password and auth data cannot both be set.")
 		return
 	case nu.AuthService == "" && len(nu.Password) < s.PasswordMinimumLength:
-		WriteError(w, http.StatusBadRequest, IDPasswordTooShort, "Your password must be at least "+strconv.Itoa(s.PasswordMinimumLength)+" characters.")
+		WriteError(w, http.StatusBadRequest, IDBelowMinimumLength, "Your password must be at least "+strconv.Itoa(s.PasswordMinimumLength)+" characters.")
 		return
 	}
 	emailTaken := s.userIndex(func(u *User) bool { return strings.EqualFold(u.Email, email) }) >= 0
