@@ -13,12 +13,14 @@ import (
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 )
 
-// The tests in this file catch a JSON tag of the client that is not
-// Mattermost's. The fake declares its own wire structs with the server's tags
-// (internal/mmfake/model.go) and serves objects whose every field holds a
-// distinct non-zero value; each field the client decodes must come back with
-// the value of the fake's field of the same Go name. A misspelt tag leaves
-// the client's field zero, swapped tags exchange two values: either fails.
+// The tests in this file catch a client that drifts from Mattermost's wire
+// format: a JSON tag or an error id that is not the server's. The fake
+// declares its own wire structs and error ids, written from the server's
+// source (internal/mmfake/model.go, ids.go). It serves objects whose every
+// field holds a distinct non-zero value, and each field the client decodes
+// must come back with the value of the fake's field of the same Go name: a
+// misspelt tag leaves the client's field zero, swapped tags exchange two
+// values. Request bodies are checked the other way round.
 
 func ptr[T any](v T) *T { return &v }
 
@@ -64,7 +66,12 @@ func sameFields(t *testing.T, what string, client, fake any, elsewhere ...string
 			t.Errorf("%s: the client has field %s, the fake's wire struct does not: declare it there with Mattermost's tag", what, name)
 			continue
 		}
-		// Each value must be distinct and non-zero, or a wrong tag could go unseen.
+		got := clientFields[name]
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: client field %s = %#v, the fake's (Mattermost's) = %#v: check its json tag", what, name, got, want)
+			continue
+		}
+		// Agreeing on a zero value, or on a value another field also has, proves nothing.
 		if reflect.ValueOf(want).IsZero() {
 			t.Fatalf("%s: the test gives %s its zero value", what, name)
 		}
@@ -73,9 +80,6 @@ func sameFields(t *testing.T, what string, client, fake any, elsewhere ...string
 				t.Fatalf("%s: the test gives %s and %s the same value %q", what, other, name, k)
 			}
 			seen[k] = name
-		}
-		if got := clientFields[name]; !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: client field %s = %#v, the fake's (Mattermost's) = %#v: check its json tag", what, name, got, want)
 		}
 	}
 }
