@@ -5,6 +5,7 @@ go 1.26
 require (
 	github.com/conductorone/baton-sdk v0.25.0
 	github.com/grpc-ecosystem/go-grpc-middleware v1.4.0
+	github.com/spf13/viper v1.19.0
 	go.uber.org/ratelimit v0.3.1
 	go.uber.org/zap v1.28.0
 	google.golang.org/grpc v1.83.0
@@ -137,7 +138,6 @@ require (
 	github.com/spf13/cast v1.7.1 // indirect
 	github.com/spf13/cobra v1.10.2 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
-	github.com/spf13/viper v1.19.0 // indirect
 	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/subosito/gotenv v1.6.0 // indirect
 	github.com/tiendc/go-deepcopy v1.7.2 // indirect

@@ -13,14 +13,27 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/dotc1z/c1zstore"
 )
 
+// version is stamped at release build time (-ldflags "-X main.version=...").
 var version = "dev"
+
+const connectorName = "baton-mattermost"
 
 func main() {
 	ctx := context.Background()
-	if needsSupervisor(os.Args) {
-		os.Exit(supervise(ctx))
+	if os.Getenv(supervisedEnv) == "" {
+		inv := inspect(ctx, os.Args[1:])
+		inv.warnAboutTokenInArgs(ctx)
+		if inv.oneShot {
+			os.Exit(supervise(ctx, inv))
+		}
+	} else {
+		stopConnectorServiceOnSIGTERM(os.Args[1:])
 	}
-	config.RunConnector(ctx, "baton-mattermost", version, cfg.Configuration, connector.New,
+	config.RunConnector(ctx, connectorName, version, cfg.Configuration, connector.New, runnerOptions()...)
+}
+
+func runnerOptions() []connectorrunner.Option {
+	return []connectorrunner.Option{
 		connectorrunner.WithDefaultCapabilitiesConnectorBuilderV2(&connector.Connector{}),
 		// Sync several teams' member pages at once (the SDK's "auto": as many
 		// workers as CPUs, at most 4): a sync waits on the server far more than
@@ -33,5 +46,5 @@ func main() {
 		// ~475 MB, where SQLite stays near 125 MB. --storage-engine pebble
 		// trades that memory for a faster store. See docs/benchmarks.md.
 		connectorrunner.WithStorageEngine(c1zstore.EngineSQLite),
-	)
+	}
 }

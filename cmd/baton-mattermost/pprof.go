@@ -23,11 +23,12 @@ import (
 
 func init() {
 	dir := os.Getenv("BATON_MATTERMOST_PPROF_DIR")
-	if dir == "" || needsSupervisor(os.Args) {
+	// Profile the supervised CLI and its _connector-service, not the supervisor.
+	if dir == "" || os.Getenv(supervisedEnv) == "" {
 		return
 	}
 	role := "cli"
-	if slices.Contains(os.Args[1:], "_connector-service") {
+	if slices.Contains(os.Args[1:], connectorService) {
 		role = "service"
 	}
 	go profile(dir, fmt.Sprintf("%s-%d", role, os.Getpid()))
