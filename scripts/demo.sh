@@ -3,13 +3,17 @@
 # organisation, sync it with baton-mattermost, and print what was synced.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+t0=$SECONDS
 
 bash test/localserver/mattermost.sh up
 # shellcheck disable=SC1091
 source .localserver/server.env
 
-mkdir -p dist
-go build -o dist/baton-mattermost ./cmd/baton-mattermost
+# shellcheck source=scripts/progress.sh
+source scripts/progress.sh
+echo "== building baton-mattermost and its c1z summary tool (cold Go caches: ~3-4 min, most of it downloading modules)"
+go_build_with_progress baton-mattermost dist/demo-build dist/baton-mattermost ./cmd/baton-mattermost
+go_build_with_progress c1zsummary dist/demo-build dist/c1zsummary ./tools/c1zsummary
 out=$PWD/dist/demo.c1z
 rm -f "$out"
 echo "== baton-mattermost --base-url $MM_URL -f $out (token from BATON_API_TOKEN)"
@@ -17,7 +21,7 @@ BATON_API_TOKEN=$MM_ADMIN_TOKEN ./dist/baton-mattermost --base-url "$MM_URL" --s
 
 echo
 echo "== What was synced"
-go run ./tools/c1zsummary "$out"
+./dist/c1zsummary "$out"
 cat <<MSG
 
 The c1z is $out. Explore it with:
@@ -25,5 +29,5 @@ The c1z is $out. Explore it with:
   go tool baton grants -f $out
   go tool baton entitlements -f $out
   go tool baton stats -f $out
-The server keeps running at $MM_URL (tokens in .localserver/server.env); stop it with: make mattermost-down
+(make demo took $((SECONDS - t0))s.) The server keeps running at $MM_URL (tokens in .localserver/server.env); stop it with: make mattermost-down
 MSG

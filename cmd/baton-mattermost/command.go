@@ -39,8 +39,9 @@ type invocation struct {
 func inspect(ctx context.Context, args []string) invocation {
 	inv := invocation{args: args}
 	// The very command RunConnector builds and runs, built here only to be
-	// asked which subcommand and settings args select.
-	v, root, err := config.DefineConfigurationV2(ctx, connectorName, notRun, cfg.Configuration, runnerOptions()...) //nolint:staticcheck // RunConnector offers no way to inspect its command without running it.
+	// asked which subcommand and settings args select (RunConnector offers
+	// no way to inspect its command without running it).
+	v, root, err := config.DefineConfigurationV2(ctx, connectorName, notRun, cfg.Configuration, runnerOptions()...)
 	if err != nil {
 		return inv
 	}
@@ -78,8 +79,9 @@ const apiTokenFlag = "--api-token"
 
 // tokenInArgs returns the value of the last --api-token in args (pflag's
 // "--api-token VALUE" and "--api-token=VALUE"), and args without any of them.
-func tokenInArgs(args []string) (token string, rest []string, found bool) {
-	rest = make([]string, 0, len(args))
+func tokenInArgs(args []string) (string, []string, bool) {
+	token, found := "", false
+	rest := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {

@@ -61,7 +61,7 @@ func supervise(ctx context.Context, inv invocation) int {
 
 	paths := inv.v.GetStringSlice("log-path")
 	watcher := &failureWatcher{out: os.Stderr, showLog: logsToStderr(paths), console: inv.v.GetString("log-format") == "console"}
-	cmd := exec.Command(exe, inv.childArgs(workDir, !logsToStderr(paths))...) // #nosec G204 G702 -- this very binary, with the operator's own arguments
+	cmd := exec.CommandContext(ctx, exe, inv.childArgs(workDir, !logsToStderr(paths))...) // #nosec G204 G702 -- this very binary, with the operator's own arguments
 	cmd.Env = inv.childEnv()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, watcher
 	// Linux sends the parent-death signal (childSysProcAttr) when the thread

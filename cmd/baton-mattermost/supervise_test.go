@@ -95,7 +95,8 @@ func TestSupervisedFailedRunExitsWithItsCode(t *testing.T) {
 }
 
 func TestFailureWatcher(t *testing.T) {
-	const record = `{"level":"error","ts":1,"caller":"cli/commands.go:480","msg":"error running connector","error":"runner: error processing task: rpc error: code = PermissionDenied desc = validate failed"}`
+	const record = `{"level":"error","ts":1,"caller":"cli/commands.go:480","msg":"error running connector",` +
+		`"error":"runner: error processing task: rpc error: code = PermissionDenied desc = validate failed"}`
 	tests := []struct {
 		name     string
 		writes   []string
@@ -258,7 +259,7 @@ func hangingServer(t *testing.T) (*httptest.Server, <-chan struct{}) {
 }
 
 // processTree returns the supervised CLI's pid and its _connector-service's.
-func processTree(t *testing.T, supervisor int) (cli, service int) {
+func processTree(t *testing.T, supervisor int) (int, int) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if c := childrenOf(supervisor); len(c) == 1 {
@@ -281,30 +282,51 @@ func waitGone(t *testing.T, what string, pid int) {
 	t.Errorf("%s (pid %d) still runs", what, pid)
 }
 
+// hangingRun is a supervised sync whose server never answers, once its CLI
+// and _connector-service both run.
+type hangingRun struct {
+	cmd          *exec.Cmd
+	stderr       *bytes.Buffer
+	tmp          string // its -f directory and --c1z-temp-dir
+	cli, service int
+}
+
+func startHangingRun(t *testing.T) *hangingRun {
+	t.Helper()
+	srv, started := hangingServer(t)
+	r := &hangingRun{tmp: t.TempDir()}
+	r.cmd, r.stderr = program(t, nil, "--base-url", srv.URL, "-f", filepath.Join(r.tmp, "s.c1z"), "--c1z-temp-dir", r.tmp)
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	r.cli, r.service = processTree(t, r.cmd.Process.Pid)
+	return r
+}
+
+// waitTreeGone fails the test unless the CLI and _connector-service end.
+func (r *hangingRun) waitTreeGone(t *testing.T) {
+	t.Helper()
+	waitGone(t, "the CLI", r.cli)
+	waitGone(t, "_connector-service", r.service)
+}
+
 func TestSignalStopsTheRunWith128PlusSignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
-			srv, started := hangingServer(t)
-			tmp := t.TempDir()
-			cmd, stderr := program(t, nil, "--base-url", srv.URL, "-f", filepath.Join(tmp, "s.c1z"), "--c1z-temp-dir", tmp)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			<-started
-			cli, service := processTree(t, cmd.Process.Pid)
+			r := startHangingRun(t)
 			begin := time.Now()
-			if err := cmd.Process.Signal(sig); err != nil {
+			if err := r.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := exitCode(t, cmd.Wait()), 128+int(sig); got != want {
-				t.Errorf("exit %d, want %d; log:\n%s", got, want, stderr)
+			if got, want := exitCode(t, r.cmd.Wait()), 128+int(sig); got != want {
+				t.Errorf("exit %d, want %d; log:\n%s", got, want, r.stderr)
 			}
 			if took := time.Since(begin); took > 20*time.Second {
 				t.Errorf("the run took %s to stop", took)
 			}
-			waitGone(t, "the CLI", cli)
-			waitGone(t, "_connector-service", service)
-			if left, _ := filepath.Glob(filepath.Join(tmp, workDirPattern)); len(left) > 0 {
+			r.waitTreeGone(t)
+			if left, _ := filepath.Glob(filepath.Join(r.tmp, workDirPattern)); len(left) > 0 {
 				t.Errorf("working directories left behind: %v", left)
 			}
 		})
@@ -312,23 +334,15 @@ func TestSignalStopsTheRunWith128PlusSignal(t *testing.T) {
 }
 
 func TestKilledSupervisorTakesItsRunAlong(t *testing.T) {
-	srv, started := hangingServer(t)
-	tmp := t.TempDir()
-	cmd, _ := program(t, nil, "--base-url", srv.URL, "-f", filepath.Join(tmp, "s.c1z"), "--c1z-temp-dir", tmp)
-	if err := cmd.Start(); err != nil {
+	r := startHangingRun(t)
+	if err := r.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-started
-	cli, service := processTree(t, cmd.Process.Pid)
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	waitGone(t, "the CLI", cli)
-	waitGone(t, "_connector-service", service)
+	_ = r.cmd.Wait()
+	r.waitTreeGone(t)
 
 	// The next run removes the working directory the killed one left.
-	left, _ := filepath.Glob(filepath.Join(tmp, workDirPattern))
+	left, _ := filepath.Glob(filepath.Join(r.tmp, workDirPattern))
 	if len(left) != 1 {
 		t.Fatalf("want the killed run's working directory, found %v", left)
 	}
@@ -336,7 +350,7 @@ func TestKilledSupervisorTakesItsRunAlong(t *testing.T) {
 	if err := os.Chtimes(left[0], old, old); err != nil {
 		t.Fatal(err)
 	}
-	next, stderr := program(t, nil, "--base-url", rejectingServer(t).URL, "-f", filepath.Join(tmp, "s.c1z"), "--c1z-temp-dir", tmp)
+	next, stderr := program(t, nil, "--base-url", rejectingServer(t).URL, "-f", filepath.Join(r.tmp, "s.c1z"), "--c1z-temp-dir", r.tmp)
 	if got := exitCode(t, next.Run()); got != 16 {
 		t.Fatalf("next run exited %d, want 16; log:\n%s", got, stderr)
 	}

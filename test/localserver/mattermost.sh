@@ -43,6 +43,9 @@ MM_PORT=${CALLER_MM_PORT:-${RECORDED_MM_PORT:-8065}}
 MM_PG_PORT=${CALLER_PG_PORT:-${RECORDED_PG_PORT:-55432}}
 MM_START_TIMEOUT=${MM_START_TIMEOUT:-180}
 
+# shellcheck source=scripts/progress.sh
+source "$REPO/scripts/progress.sh"
+
 say() { printf '[mattermost.sh] %s\n' "$*"; }
 die() {
 	printf '[mattermost.sh] ERROR: %s\n' "$*" >&2
@@ -129,14 +132,11 @@ cmd_build() {
 		say "build: cached ($SRV/mattermost, key $key)"
 		return 0
 	fi
-	say "build: compiling the Mattermost server (cold Go caches: ~6-14 min on 2 cores) ..."
+	say "build: the Mattermost server from its Go modules (cold Go caches: ~300 MB of downloads, then ~6-14 min of compiling on 2 cores) ..."
 	mkdir -p "$SRV"
 	local t0=$SECONDS
 	rm -f "$SRV/.build-key"
-	if ! mmgo build -o "$SRV/mattermost.tmp" "$MM_PKG" >"$STATE_DIR/build.log" 2>&1; then
-		tail -n 30 "$STATE_DIR/build.log" >&2
-		die "build failed (full log: $STATE_DIR/build.log)"
-	fi
+	go_build_with_progress build "$STATE_DIR" "$SRV/mattermost.tmp" "$MM_PKG" mmgo || die "build failed (logs: $STATE_DIR/download.log, $STATE_DIR/build.log)"
 	mv -f "$SRV/mattermost.tmp" "$SRV/mattermost"
 	local moddir d
 	moddir=$(mmgo list -m -f '{{.Dir}}' "$MM_MOD")
