@@ -52,14 +52,11 @@ func (c *conformance) failStep(format string, args ...any) {
 func (c *conformance) connector(what string, args ...string) {
 	c.t.Helper()
 	r := runConnector(c.t, nil, append([]string{"-f", c.c1z}, args...)...)
-	shown := strings.Join(args, " ")
-	if shown == "" {
-		shown = "(sync)"
-	}
+	shown := strings.Join(append([]string{"baton-mattermost -f sync.c1z"}, args...), " ")
 	if r.ExitCode != 0 {
-		c.failStep("%s: baton-mattermost %s exited %d: %s", what, shown, r.ExitCode, finalError(r.Stderr))
+		c.failStep("%s: %s exited %d: %s", what, shown, r.ExitCode, finalError(r.Stderr))
 	}
-	c.logStep("%s: baton-mattermost %s: exit 0", what, shown)
+	c.logStep("%s: %s: exit 0", what, shown)
 }
 
 func (c *conformance) sync() {
@@ -97,7 +94,7 @@ func (c *conformance) capability(name string) {
 	if !slices.Contains(caps.ConnectorCapabilities, name) {
 		c.failStep("capabilities lack %s: %v", name, caps.ConnectorCapabilities)
 	}
-	c.logStep("capabilities declare %s", name)
+	c.logStep("baton-mattermost capabilities: declares %s", name)
 }
 
 // grantsTo lists the ids of ent's grants whose principal is user, from
@@ -134,13 +131,13 @@ func (c *conformance) syncAndCheckGrant(ent, user string, held bool) string {
 	ids := c.grantsTo(ent, user)
 	switch {
 	case held && len(ids) == 1:
-		c.logStep("baton grants --entitlement %s: %s", ent, ids[0])
+		c.logStep("go tool baton grants --entitlement %s: %s", ent, ids[0])
 		return ids[0]
 	case !held && len(ids) == 0:
-		c.logStep("baton grants --entitlement %s: no grant to %s", ent, user)
+		c.logStep("go tool baton grants --entitlement %s: no grant to %s", ent, user)
 		return ""
 	}
-	c.failStep("baton grants --entitlement %s: grants to %s %v, want held=%v", ent, user, ids, held)
+	c.failStep("go tool baton grants --entitlement %s: grants to %s %v, want held=%v", ent, user, ids, held)
 	return ""
 }
 
@@ -209,13 +206,13 @@ func (c *conformance) wantStatus(user, want string) {
 	for _, u := range c.users() {
 		if u.ID == user {
 			if u.Status != want {
-				c.failStep("baton resources -t user: %s has status %s, want %s", user, u.Status, want)
+				c.failStep("go tool baton resources -t user: %s has status %s, want %s", user, u.Status, want)
 			}
-			c.logStep("baton resources -t user: %s has status %s", user, u.Status)
+			c.logStep("go tool baton resources -t user: %s has status %s", user, u.Status)
 			return
 		}
 	}
-	c.failStep("baton resources -t user: no user %s", user)
+	c.failStep("go tool baton resources -t user: no user %s", user)
 }
 
 // TestConformanceGrantRevoke is sync-test's grant-revoke check for each kind
@@ -249,10 +246,10 @@ func TestConformanceGrantRevoke(t *testing.T) {
 			cf.connector("grant again (already held)", grant...)
 			ids := cf.grantsTo(c.ent, user.ID)
 			if len(ids) != 1 {
-				cf.failStep("baton grants --entitlement %s: grants to %s %v, want one to revoke", c.ent, user.ID, ids)
+				cf.failStep("go tool baton grants --entitlement %s: grants to %s %v, want one to revoke", c.ent, user.ID, ids)
 			}
 			grantID := ids[0]
-			cf.logStep("grant id from baton grants: %s", grantID)
+			cf.logStep("grant id from go tool baton grants: %s", grantID)
 			cf.connector("revoke", "--revoke-grant", grantID)
 			cf.connector("revoke again (already revoked)", "--revoke-grant", grantID)
 			cf.syncAndCheckGrant(c.ent, user.ID, false)
@@ -334,16 +331,16 @@ func TestConformanceAccountCreation(t *testing.T) {
 			if ids := c.usersWithEmail(email); len(ids) != 0 {
 				c.failStep("before creating: users with e-mail %s: %v", email, ids)
 			}
-			c.logStep("baton resources -t user: no user with e-mail %s", email)
+			c.logStep("go tool baton resources -t user: no user with e-mail %s", email)
 			c.connector("create account", form.args(email, login)...)
 			ids := c.usersWithEmail(email)
 			for _, id := range ids {
 				l.retire(id, false)
 			}
 			if len(ids) != 1 {
-				c.failStep("baton resources -t user: users with e-mail %s: %v, want exactly one", email, ids)
+				c.failStep("go tool baton resources -t user: users with e-mail %s: %v, want exactly one", email, ids)
 			}
-			c.logStep("baton resources -t user: exactly one user with e-mail %s: %s", email, ids[0])
+			c.logStep("go tool baton resources -t user: exactly one user with e-mail %s: %s", email, ids[0])
 		})
 	}
 }
