@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,11 +17,14 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// sdkRunFailed is the message of the record baton-sdk's CLI logs at error
-// level when a run fails (pkg/cli/commands.go, MakeMainCommand), with the
-// run's error in its "error" field. TestSDKFailureRecord fails if the SDK
-// changes it.
-const sdkRunFailed = "error running connector"
+// sdkFailureRecords are the messages of the records baton-sdk logs at error
+// level when a one-shot run fails, with the run's error in their "error"
+// field: the runner's, as soon as the task has failed
+// (pkg/connectorrunner/runner.go), and the CLI's, once the runner has ended
+// (pkg/cli/commands.go, MakeMainCommand). The exit race (supervise.go) can
+// end the process between the two, so only the first is always there.
+// TestSDKFailureRecord fails if the SDK changes them.
+var sdkFailureRecords = []string{"runner: error processing on-demand task", "error running connector"}
 
 // maxLogLine bounds a log line held while its end is awaited; a longer line
 // is passed through unread.
@@ -42,10 +46,10 @@ type logRecord struct {
 // (rendered in console format when the operator asked for it; log records
 // left out when the operator sent the log only to files) and remembers the
 // SDK's failure record. Only a whole JSON line whose level is "error" and
-// whose message is the SDK's counts, and only the first: a server's or a
-// user's text is logged in field values or messages, JSON-escaped, never as a
-// line of its own (the one raw print of the run's error, by the SDK's
-// exit.LogExit, comes after the record).
+// whose message is one of the SDK's counts, and only the first: a server's or
+// a user's text is logged in field values or messages, JSON-escaped, never as
+// a line of its own (the one raw print of the run's error, by the SDK's
+// exit.LogExit, comes after the records).
 type failureWatcher struct {
 	out     io.Writer
 	showLog bool
@@ -93,7 +97,7 @@ func (w *failureWatcher) line(line []byte) {
 		_, _ = w.out.Write(line)
 		return
 	}
-	if rec.Level == "error" && rec.Msg == sdkRunFailed && !w.failed {
+	if rec.Level == "error" && slices.Contains(sdkFailureRecords, rec.Msg) && !w.failed {
 		w.failed, w.code = true, exitCodeOf(rec.Error)
 	}
 	switch {
