@@ -1,6 +1,7 @@
 // Command countproxy is a reverse proxy in front of a Mattermost server that
 // counts what a client asks: requests, response bytes, requests by kind of
-// call, repeated requests (the same method and URL more than once) and calls
+// call, repeated requests (the same method, URL and body more than once: POST
+// listings such as /channels/search carry their page in the body) and calls
 // about one user (/users/{id}...). The benchmark sends one run of each side
 // through it to count, and times runs that go straight to the server.
 //
@@ -11,6 +12,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -31,7 +34,7 @@ type Report struct {
 	Requests int            `json:"requests"`
 	Bytes    int64          `json:"bytes"`
 	ByKind   map[string]int `json:"by_kind"`
-	// Duplicates counts requests whose method and URL had been requested before.
+	// Duplicates counts requests whose method, URL and body had been requested before.
 	Duplicates       int      `json:"duplicates"`
 	DuplicateSamples []string `json:"duplicate_samples,omitempty"`
 	// PerUserCalls counts GETs of /users/{id} and below: what a list already returned.
@@ -68,13 +71,16 @@ func kind(method, path string) string {
 	return method + " " + strings.Join(parts, "/")
 }
 
-func (c *counter) record(r *http.Request, status int, n int64) {
+func (c *counter) record(r *http.Request, body string, status int, n int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rep.Requests++
 	c.rep.Bytes += n
 	c.rep.ByKind[kind(r.Method, r.URL.Path)]++
 	key := r.Method + " " + r.URL.Path + "?" + canonicalQuery(r.URL.Query())
+	if body != "" {
+		key += " " + body
+	}
 	if c.seen[key] {
 		c.rep.Duplicates++
 		if len(c.rep.DuplicateSamples) < 10 {
@@ -123,6 +129,30 @@ func (b *countingBody) Close() error {
 	return b.ReadCloser.Close()
 }
 
+// bodyKey is the context key of a request's body, as keepBody read it.
+type bodyKey struct{}
+
+// maxKeptBody bounds the request body kept to tell requests apart.
+const maxKeptBody = 1 << 20
+
+// keepBody reads a request's body (up to maxKeptBody), passes it on unchanged
+// and keeps a copy in the request's context for record.
+func keepBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			b, err := io.ReadAll(io.LimitReader(r.Body, maxKeptBody+1))
+			_ = r.Body.Close()
+			if err != nil || len(b) > maxKeptBody {
+				http.Error(w, "countproxy: request body unreadable or over 1 MiB", http.StatusBadGateway)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, string(b)))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func main() {
 	upstream := flag.String("upstream", "", "Mattermost server URL")
 	addrFile := flag.String("addr-file", "", "write the listen address (http://host:port) here")
@@ -138,7 +168,8 @@ func main() {
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		req := resp.Request
 		status := resp.StatusCode
-		resp.Body = &countingBody{ReadCloser: resp.Body, done: func(n int64) { c.record(req, status, n) }}
+		body, _ := req.Context().Value(bodyKey{}).(string)
+		resp.Body = &countingBody{ReadCloser: resp.Body, done: func(n int64) { c.record(req, body, status, n) }}
 		return nil
 	}
 	mux := http.NewServeMux()
@@ -152,7 +183,7 @@ func main() {
 		c.reset()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.Handle("/", proxy)
+	mux.Handle("/", keepBody(proxy))
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,17 +1,22 @@
 // Command load writes a psql script that bulk-loads a large, realistic
-// organisation into a Mattermost server's PostgreSQL database: users, teams
-// and team memberships, straight into the Users, Teams and TeamMembers tables
-// with COPY. Pipe it into psql; restart the server afterwards so that no
-// cache of it predates the data.
+// organisation into a Mattermost server's PostgreSQL database: users, teams,
+// team memberships, each team's two default public channels (without members)
+// and private channels with their members, straight into the Users, Teams,
+// TeamMembers, Channels, PublicChannels and ChannelMembers tables with COPY.
+// Pipe it into psql; restart the server afterwards so that no cache of it
+// predates the data.
 //
 //	go run ./test/bench/load -users 100000 | psql -h 127.0.0.1 -p 55432 -U mmuser -v ON_ERROR_STOP=1 mattermost
 //
 // The data set is a pure function of the flags: the same flags give the same
 // ids, names, team sizes and memberships. Sizes scale with -users: by default
 // one team per 100 users, about 4 memberships per user, 2% of users
-// deactivated (they keep their memberships, as in Mattermost). Team sizes are
-// Zipf-distributed (size of the team of rank r ∝ 1/r): a handful of very large
-// teams, many small ones. Every loaded user's password is Password.
+// deactivated (they keep their memberships, as in Mattermost). Team sizes
+// follow a power law (size of the team of rank r ∝ 1/r^s): a handful of very
+// large teams, many small ones; s is 1 (Zipf) unless -largest asks for a given
+// size of the largest team. -private-channels spreads that many private
+// channels evenly over the teams by rank, each with members drawn from its
+// team's. Every loaded user's password is Password.
 package main
 
 import (
@@ -42,6 +47,11 @@ type params struct {
 	membershipsPerUser float64
 	deactivated        float64
 	seed               uint64
+	// largest is the size of the largest team; 0 means Zipf sizes (s = 1).
+	largest int
+	// privateChannels is the number of private channels; channelMembers the
+	// average number of members of one (at most its team's).
+	privateChannels, channelMembers int
 }
 
 func main() {
@@ -51,12 +61,16 @@ func main() {
 	flag.Float64Var(&p.membershipsPerUser, "memberships-per-user", 4, "average number of teams per user")
 	flag.Float64Var(&p.deactivated, "deactivated", 0.02, "fraction of users that are deactivated")
 	flag.Uint64Var(&p.seed, "seed", 1, "random seed")
+	flag.IntVar(&p.largest, "largest", 0, "members of the largest team (default: Zipf sizes, 1/rank)")
+	flag.IntVar(&p.privateChannels, "private-channels", 0, "number of private channels, spread over the teams")
+	flag.IntVar(&p.channelMembers, "channel-members", 20, "average members of a private channel")
 	summary := flag.String("summary", "", "also write what was generated, as JSON, to this file")
 	flag.Parse()
 	if p.teams <= 0 {
 		p.teams = max(1, p.users/100)
 	}
-	if p.users < 1 || p.membershipsPerUser <= 0 || p.deactivated < 0 || p.deactivated > 1 {
+	if p.users < 1 || p.membershipsPerUser <= 0 || p.deactivated < 0 || p.deactivated > 1 ||
+		p.largest < 0 || p.largest > p.users || p.privateChannels < 0 || p.channelMembers < 2 {
 		fmt.Fprintln(os.Stderr, "load: invalid flags")
 		os.Exit(2)
 	}
@@ -67,8 +81,9 @@ func main() {
 		os.Exit(1)
 	}
 	st.Users, st.Teams = p.users, p.teams
-	fmt.Fprintf(os.Stderr, "load: %d users (%d deactivated), %d teams (largest %d members, smallest %d), %d memberships (%d team admins)\n",
-		st.Users, st.Deactivated, st.Teams, st.Largest, st.Smallest, st.Memberships, st.Admins)
+	fmt.Fprintf(os.Stderr, "load: %d users (%d deactivated), %d teams (largest %d members, smallest %d), %d memberships (%d team admins), "+
+		"%d private channels (%d memberships)\n",
+		st.Users, st.Deactivated, st.Teams, st.Largest, st.Smallest, st.Memberships, st.Admins, st.PrivateChannels, st.ChannelMemberships)
 	if *summary != "" {
 		b, _ := json.Marshal(st)
 		if err := os.WriteFile(*summary, append(b, '\n'), 0o644); err != nil {
@@ -91,6 +106,9 @@ type stats struct {
 	Largest            int    `json:"largest"`
 	LargestDeactivated int    `json:"largest_deactivated"`
 	Smallest           int    `json:"smallest"`
+	// PrivateChannels were loaded with ChannelMemberships members in all.
+	PrivateChannels    int `json:"private_channels"`
+	ChannelMemberships int `json:"channel_memberships"`
 	// SampleUsername is a loaded, active user who can log in with Password.
 	SampleUsername string `json:"sample_username"`
 }
@@ -154,12 +172,19 @@ const (
 	teamsColumns = "id, createat, updateat, deleteat, displayname, name, description, email, type, companyname, " +
 		"alloweddomains, inviteid, schemeid, allowopeninvite, lastteamiconupdate, groupconstrained, cloudlimitsarchived"
 	teamMembersColumns = "teamid, userid, roles, deleteat, schemeuser, schemeadmin, schemeguest, createat"
+	channelsColumns    = "id, createat, updateat, deleteat, teamid, type, displayname, name, header, purpose, lastpostat, " +
+		"totalmsgcount, extraupdateat, creatorid, totalmsgcountroot, lastrootpostat, defaultcategoryname"
+	publicChannelsColumns = "id, deleteat, teamid, displayname, name, header, purpose"
+	channelMembersColumns = "channelid, userid, roles, lastviewedat, msgcount, mentioncount, notifyprops, lastupdateat, " +
+		"schemeuser, schemeadmin, schemeguest, mentioncountroot, msgcountroot, urgentmentioncount"
 
 	// What the server stores for a user created with the defaults.
 	notifyProps = `{"push": "mention", "email": "true", "channel": "true", "desktop": "mention", "comments": "never", ` +
 		`"first_name": "false", "push_status": "online", "mention_keys": "", "push_threads": "all", "desktop_sound": "true", ` +
 		`"email_threads": "all", "desktop_threads": "all"}`
-	timezone = `{"manualTimezone": "", "automaticTimezone": "", "useAutomaticTimezone": "true"}`
+	timezone           = `{"manualTimezone": "", "automaticTimezone": "", "useAutomaticTimezone": "true"}`
+	channelNotifyProps = `{"push": "default", "email": "default", "desktop": "default", "mark_unread": "all", ` +
+		`"ignore_channel_mentions": "default", "channel_auto_follow_threads": "off"}`
 )
 
 // epoch is 2021-01-01 in Unix milliseconds; the data spans five years from it.
@@ -176,6 +201,9 @@ func write(w *bufio.Writer, p params) stats {
 	fmt.Fprintln(w, "SET synchronous_commit = off;")
 	fmt.Fprintln(w, "BEGIN;")
 	// Idempotent: a reload first removes what an earlier load added.
+	for _, table := range []string{"channelmembers WHERE channelid", "publicchannels WHERE id", "channels WHERE id"} {
+		fmt.Fprintf(w, "DELETE FROM %s IN (SELECT c.id FROM channels c JOIN teams t ON t.id = c.teamid WHERE t.name LIKE '%s%%');\n", table, namePrefix)
+	}
 	fmt.Fprintf(w, "DELETE FROM teammembers WHERE teamid IN (SELECT id FROM teams WHERE name LIKE '%s%%');\n", namePrefix)
 	fmt.Fprintf(w, "DELETE FROM teams WHERE name LIKE '%s%%';\n", namePrefix)
 	fmt.Fprintf(w, "DELETE FROM users WHERE email LIKE '%%@%sexample.com';\n", namePrefix)
@@ -241,6 +269,10 @@ func write(w *bufio.Writer, p params) stats {
 	for i := range perm {
 		perm[i] = i
 	}
+	// The teams that get private channels keep their member list, to draw
+	// the channels' members from.
+	channelTeams := privateChannelTeams(p)
+	teamMembers := map[int][]int{}
 	fmt.Fprintf(w, "COPY teammembers (%s) FROM STDIN;\n", teamMembersColumns)
 	st.Smallest = p.users
 	st.LargestTeamID = teamIDs[0]
@@ -249,6 +281,9 @@ func write(w *bufio.Writer, p params) stats {
 		for k := range size {
 			j := k + rng.IntN(p.users-k)
 			perm[k], perm[j] = perm[j], perm[k]
+			if channelTeams[r] > 0 {
+				teamMembers[r] = append(teamMembers[r], perm[k])
+			}
 			admin := "f"
 			if k < admins {
 				admin = "t"
@@ -264,26 +299,121 @@ func write(w *bufio.Writer, p params) stats {
 		st.Smallest = min(st.Smallest, size)
 	}
 	fmt.Fprintln(w, `\.`)
+	writeChannels(w, p, rng, teamIDs, userIDs, channelTeams, teamMembers, &st)
 	fmt.Fprintln(w, "COMMIT;")
-	fmt.Fprintln(w, "ANALYZE users; ANALYZE teams; ANALYZE teammembers;")
+	fmt.Fprintln(w, "ANALYZE users; ANALYZE teams; ANALYZE teammembers; ANALYZE channels; ANALYZE publicchannels; ANALYZE channelmembers;")
 	return st
 }
 
-// teamSizes gives the team of rank r (from 1) a size proportional to 1/r, so
-// that the sizes add up to about users × memberships-per-user; every team has
-// at least 2 members and none more than there are users.
-func teamSizes(p params) []int {
-	h := 0.0
-	for r := 1; r <= p.teams; r++ {
-		h += 1 / float64(r)
+// privateChannelTeams tells how many private channels each team (by rank)
+// gets: channel k goes to the team of rank k*teams/private-channels, so that
+// they spread evenly from the largest team to the smallest.
+func privateChannelTeams(p params) map[int]int {
+	n := map[int]int{}
+	for k := range p.privateChannels {
+		n[k*p.teams/p.privateChannels]++
 	}
+	return n
+}
+
+// writeChannels loads every team's two default public channels (no members:
+// they only make the Channels table as large as a real server's) and the
+// private channels with their members. The first member of a private channel
+// created it and is its admin, as are about 1 in 10 of the others.
+func writeChannels(w *bufio.Writer, p params, rng *rand.Rand, teamIDs, userIDs []string,
+	channelTeams map[int]int, teamMembers map[int][]int, st *stats) {
+	type channel struct {
+		id, team string
+		createAt int64
+		members  []int
+	}
+	var private []channel
+	fmt.Fprintf(w, "COPY channels (%s) FROM STDIN;\n", channelsColumns)
+	row := func(id, team, typ, display, name, purpose, creator string, createAt int64) {
+		fmt.Fprintf(w, "%s\t%d\t%d\t0\t%s\t%s\t%s\t%s\t\t%s\t%d\t0\t0\t%s\t0\t%d\t\n",
+			id, createAt, createAt, team, typ, display, name, purpose, createAt, creator, createAt)
+	}
+	defaults := [][2]string{{"town-square", "Town Square"}, {"off-topic", "Off-Topic"}}
+	var public []string // PublicChannels rows
+	for r, team := range teamIDs {
+		createAt := epoch + rng.Int64N(fiveYears)
+		for k, d := range defaults {
+			id := newID(p.seed, "public-channel", 2*r+k)
+			row(id, team, "O", d[1], d[0], "", "", createAt)
+			public = append(public, fmt.Sprintf("%s\t0\t%s\t%s\t%s\t\t\n", id, team, d[1], d[0]))
+		}
+		members := teamMembers[r]
+		for c := range channelTeams[r] {
+			ch := channel{id: newID(p.seed, "private-channel", len(private)), team: team, createAt: createAt + rng.Int64N(fiveYears/5)}
+			size := min(len(members), 2+rng.IntN(2*p.channelMembers-3))
+			for k := range size {
+				j := k + rng.IntN(len(members)-k)
+				members[k], members[j] = members[j], members[k]
+				ch.members = append(ch.members, members[k])
+			}
+			word := teamWords[rng.IntN(len(teamWords))]
+			row(ch.id, team, "P", fmt.Sprintf("%s private %d-%d", word, r+1, c+1), fmt.Sprintf("private-%d-%d", r+1, c+1),
+				"A private channel of team "+fmt.Sprint(r+1), userIDs[ch.members[0]], ch.createAt)
+			private = append(private, ch)
+		}
+	}
+	fmt.Fprintln(w, `\.`)
+	fmt.Fprintf(w, "COPY publicchannels (%s) FROM STDIN;\n", publicChannelsColumns)
+	for _, line := range public {
+		w.WriteString(line)
+	}
+	fmt.Fprintln(w, `\.`)
+	fmt.Fprintf(w, "COPY channelmembers (%s) FROM STDIN;\n", channelMembersColumns)
+	for _, ch := range private {
+		for k, u := range ch.members {
+			admin := "f"
+			if k == 0 || rng.IntN(10) == 0 {
+				admin = "t"
+			}
+			fmt.Fprintf(w, "%s\t%s\t\t0\t0\t0\t%s\t%d\tt\t%s\tf\t0\t0\t0\n", ch.id, userIDs[u], channelNotifyProps, ch.createAt, admin)
+		}
+		st.ChannelMemberships += len(ch.members)
+	}
+	fmt.Fprintln(w, `\.`)
+	st.PrivateChannels = len(private)
+}
+
+// teamSizes gives the team of rank r (from 1) a size proportional to 1/r^s,
+// so that the sizes add up to about users × memberships-per-user; every team
+// has at least 2 members and none more than there are users. s is 1, or with
+// -largest the exponent that makes the first team that large.
+func teamSizes(p params) []int {
 	total := float64(p.users) * p.membershipsPerUser
+	exp := 1.0
+	if p.largest > 0 {
+		// The largest team is total/H(s), H(s) = Σ 1/r^s falling as s grows:
+		// bisect for H(s) = total/largest.
+		lo, hi := 0.0, 4.0
+		for range 60 {
+			exp = (lo + hi) / 2
+			if harmonic(p.teams, exp) > total/float64(p.largest) {
+				lo = exp
+			} else {
+				hi = exp
+			}
+		}
+	}
+	h := harmonic(p.teams, exp)
 	sizes := make([]int, p.teams)
 	for r := range sizes {
-		s := int(math.Round(total / (float64(r+1) * h)))
+		s := int(math.Round(total / (math.Pow(float64(r+1), exp) * h)))
 		sizes[r] = min(p.users, max(2, s))
 	}
 	return sizes
+}
+
+// harmonic is Σ 1/r^s for r = 1..n.
+func harmonic(n int, s float64) float64 {
+	h := 0.0
+	for r := 1; r <= n; r++ {
+		h += 1 / math.Pow(float64(r), s)
+	}
+	return h
 }
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }

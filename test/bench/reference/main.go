@@ -7,14 +7,19 @@
 //	MM_API_TOKEN=... reference -url http://127.0.0.1:8065 [-last-login=false]
 //
 // Pages: /users, /teams and, for each active team (the connector skips
-// archived ones by default), /teams/{id}/members and /teams/{id}/channels/private
-// with /channels/{id}/members of each private channel (-private-channels), all
-// at per_page=200; with -last-login the /reports/users pages (page_size=100,
-// keyset paging by username). It prints one JSON object: requests, bytes,
-// item counts and seconds, in all and by listing.
+// archived ones by default), /teams/{id}/members, all at per_page=200; with
+// -private-channels, the private channels of the whole server, read with
+// POST /channels/search {"term":"","private":true,...} 200 a page (a System
+// Admin gets every team's live private channels, each with its team_id; those
+// of archived teams are left out, as the connector never lists an archived
+// team's channels) and each one's /channels/{id}/members pages; with
+// -last-login the /reports/users pages (page_size=100, keyset paging by
+// username). It prints one JSON object: requests, bytes, item counts and
+// seconds, in all and by listing.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -55,7 +60,7 @@ func main() {
 	base := flag.String("url", "", "Mattermost server URL")
 	lastLogin := flag.Bool("last-login", true, "also fetch the /reports/users pages (users' last logins)")
 	includeArchived := flag.Bool("include-archived-teams", false, "also fetch the members of archived teams")
-	privateChannels := flag.Bool("private-channels", true, "also fetch each active team's private channels and their members")
+	privateChannels := flag.Bool("private-channels", true, "also fetch the active teams' private channels and their members")
 	flag.Parse()
 	token := os.Getenv("MM_API_TOKEN")
 	if *base == "" || token == "" {
@@ -105,24 +110,38 @@ func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived, privateCh
 	}
 	lap("members")
 	if privateChannels {
+		archived := map[string]bool{}
 		for _, t := range teams {
-			if t.IsArchived() && !includeArchived {
-				continue
-			}
-			if err := f.privateChannels(ctx, t.ID); err != nil {
-				return err
-			}
+			archived[t.ID] = t.IsArchived()
+		}
+		if err := f.privateChannels(ctx, archived); err != nil {
+			return err
 		}
 		lap("channels")
 	}
 	return nil
 }
 
-// privateChannels pages a team's private channels and each one's members.
-func (f *fetcher) privateChannels(ctx context.Context, teamID string) error {
+// privateChannels pages the server's private channels and each one's members,
+// leaving out the channels of archived teams.
+func (f *fetcher) privateChannels(ctx context.Context, archivedTeam map[string]bool) error {
 	var channels []mattermost.Channel
-	if err := eachPage(ctx, f, "/teams/"+teamID+"/channels/private", func(items []mattermost.Channel) { channels = append(channels, items...) }); err != nil {
-		return err
+	for page := 0; ; page++ {
+		var res struct {
+			Channels []mattermost.Channel `json:"channels"`
+		}
+		body := map[string]any{"term": "", "private": true, "page": page, "per_page": mattermost.PerPage}
+		if err := f.do(ctx, http.MethodPost, "/channels/search", nil, body, &res); err != nil {
+			return err
+		}
+		for _, ch := range res.Channels {
+			if !archivedTeam[ch.TeamID] {
+				channels = append(channels, ch)
+			}
+		}
+		if len(res.Channels) < mattermost.PerPage {
+			break
+		}
 	}
 	f.res.Channels += len(channels)
 	for _, ch := range channels {
@@ -138,7 +157,7 @@ func (f *fetcher) privateChannels(ctx context.Context, teamID string) error {
 func eachPage[T any](ctx context.Context, f *fetcher, path string, each func([]T)) error {
 	for page := 0; ; page++ {
 		var items []T
-		if err := f.get(ctx, path, pageQuery(page), &items); err != nil {
+		if err := f.do(ctx, http.MethodGet, path, pageQuery(page), nil, &items); err != nil {
 			return err
 		}
 		each(items)
@@ -159,7 +178,7 @@ func (f *fetcher) report(ctx context.Context) error {
 	q := url.Values{"sort_column": {"Username"}, "direction": {"next"}, "page_size": {strconv.Itoa(pageSize)}}
 	for {
 		var rows []row
-		if err := f.get(ctx, "/reports/users", q, &rows); err != nil {
+		if err := f.do(ctx, http.MethodGet, "/reports/users", q, nil, &rows); err != nil {
 			return err
 		}
 		f.res.ReportRows += len(rows)
@@ -176,8 +195,17 @@ func pageQuery(page int) url.Values {
 	return url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(mattermost.PerPage)}}
 }
 
-func (f *fetcher) get(ctx context.Context, path string, q url.Values, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.base+path+"?"+q.Encode(), nil)
+// do sends one request (in, if not nil, as its JSON body) and decodes the answer into out.
+func (f *fetcher) do(ctx context.Context, method, path string, q url.Values, in, out any) error {
+	var reqBody io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		reqBody = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, f.base+path+"?"+q.Encode(), reqBody)
 	if err != nil {
 		return err
 	}
@@ -195,7 +223,7 @@ func (f *fetcher) get(ctx context.Context, path string, q url.Values, out any) e
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d", path, resp.StatusCode)
+		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
 	}
 	return json.Unmarshal(body, out)
 }
