@@ -360,7 +360,7 @@ func writeChannels(w *bufio.Writer, p params, rng *rand.Rand, teamIDs, userIDs [
 	fmt.Fprintln(w, `\.`)
 	fmt.Fprintf(w, "COPY publicchannels (%s) FROM STDIN;\n", publicChannelsColumns)
 	for _, line := range public {
-		w.WriteString(line)
+		fmt.Fprint(w, line)
 	}
 	fmt.Fprintln(w, `\.`)
 	fmt.Fprintf(w, "COPY channelmembers (%s) FROM STDIN;\n", channelMembersColumns)
