@@ -6,6 +6,7 @@ import "reflect"
 type Mattermost struct {
 	BaseURL              string `mapstructure:"base-url"`
 	APIToken             string `mapstructure:"api-token"`
+	AllowHTTP            bool   `mapstructure:"allow-http"`
 	IncludeArchivedTeams bool   `mapstructure:"include-archived-teams"`
 	SyncPublicChannels   bool   `mapstructure:"sync-public-channels"`
 	SkipLastLogin        bool   `mapstructure:"skip-last-login"`

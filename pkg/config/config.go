@@ -31,6 +31,14 @@ var (
 		field.WithDescription("Also sync archived teams (marked as archived); they grant no access, so they are skipped by default"),
 		field.WithDefaultValue(false),
 	)
+	AllowHTTPField = field.BoolField(
+		"allow-http",
+		field.WithDisplayName("Allow http://"),
+		field.WithDescription("Allow an http:// base-url on a host other than localhost; off by default because the "+
+			"System Admin token would cross the network, and any HTTP proxy, in clear text"),
+		field.WithDefaultValue(false),
+		field.WithStructFieldName("AllowHTTP"),
+	)
 	SyncPublicChannelsField = field.BoolField(
 		"sync-public-channels",
 		field.WithDisplayName("Sync public channels"),
@@ -60,6 +68,7 @@ var (
 	ConfigurationFields = []field.SchemaField{
 		BaseURLField,
 		APITokenField,
+		AllowHTTPField,
 		IncludeArchivedTeamsField,
 		SyncPublicChannelsField,
 		SkipLastLoginField,

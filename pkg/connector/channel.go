@@ -5,6 +5,7 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 )
 
@@ -12,15 +13,11 @@ import (
 // public ones with sync-public-channels. Archived channels, and direct and
 // group messages (which belong to no team), are never synced.
 type channelSyncer struct {
-	client     *mattermost.Client
-	opts       Options
-	groupLinks *groupLinker
-	*membershipProvisioner
+	membershipSyncer
 }
 
 func newChannelSyncer(client *mattermost.Client, opts Options) *channelSyncer {
-	return &channelSyncer{client: client, opts: opts, groupLinks: newGroupLinker(client, opts),
-		membershipProvisioner: newMembershipProvisioner(client, channelMemberships{client: client})}
+	return &channelSyncer{newMembershipSyncer(client, opts, channelMemberships{client: client})}
 }
 
 func (s *channelSyncer) ResourceType(_ context.Context) *v2.ResourceType { return channelResourceType }
@@ -43,38 +40,39 @@ func (s *channelSyncer) List(ctx context.Context, parent *v2.ResourceId, attrs r
 	if parent == nil || parent.GetResourceType() != teamResourceType.GetId() {
 		return nil, nil, nil
 	}
+	return sdkResult(s.list(ctx, parent.GetResource(), attrs))
+}
+
+func (s *channelSyncer) list(ctx context.Context, teamID string, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
 	var tok channelListToken
-	if err := decodeToken(attrs.PageToken, &tok); err != nil {
+	if err := parsePageToken(attrs.PageToken, &tok); err != nil {
 		return nil, nil, err
 	}
 	list := s.client.ListPrivateChannels
 	if tok.Public {
 		list = s.client.ListPublicChannels
 	}
-	channels, next, err := list(ctx, parent.GetResource(), tok.Cursor)
+	channels, err := list(ctx, teamID, tok.Cursor)
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]*v2.Resource, 0, len(channels))
-	for i := range channels {
-		r, err := channelResource(&channels[i])
+	out := make([]*v2.Resource, 0, len(channels.Items))
+	for i := range channels.Items {
+		r, err := channelResource(&channels.Items[i])
 		if err != nil {
 			return nil, nil, err
 		}
 		out = append(out, r)
 	}
-	var nextTok *channelListToken
+	var next *channelListToken
 	switch {
-	case next != nil:
-		nextTok = &channelListToken{Public: tok.Public, Cursor: *next}
+	case channels.Next != nil:
+		next = &channelListToken{Public: tok.Public, Cursor: *channels.Next}
 	case !tok.Public && s.opts.SyncPublicChannels:
-		nextTok = &channelListToken{Public: true}
+		next = &channelListToken{Public: true}
 	}
-	encoded, err := encodeToken(nextTok)
-	if err != nil {
-		return nil, nil, err
-	}
-	return out, &resource.SyncOpResults{NextPageToken: encoded}, nil
+	res, err := nextPage(next)
+	return out, res, err
 }
 
 func channelResource(ch *mattermost.Channel) (*v2.Resource, error) {
@@ -113,18 +111,22 @@ func channelTypeName(t string) string {
 }
 
 func (s *channelSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
-	return membershipEntitlements(r, "channel", "Channel"), nil, nil
+	return s.entitlements(r), nil, nil
 }
 
 // Grants gives every member `member`, and members with scheme_admin also
-// `admin`. Members are walked as users ordered by username in overlapping
-// windows (see mattermost.ListChannelUsers), then the window's memberships
-// are read by id for their scheme flags; a user who left in between is
-// left out. As for teams, the first page adds the grants to the groups that
-// decide a group-constrained channel's membership.
+// `admin` (membershipGrants). Members are walked as users ordered by username
+// in overlapping windows (see mattermost.ListChannelUsers), then the window's
+// memberships are read by id for their scheme flags; a user who left in
+// between is left out. As for teams, the first page adds the grants to the
+// groups that decide a group-constrained channel's membership.
 func (s *channelSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	return sdkResult(s.grants(ctx, r, attrs))
+}
+
+func (s *channelSyncer) grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
 	var cur mattermost.Cursor
-	if err := decodeToken(attrs.PageToken, &cur); err != nil {
+	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
 		return nil, nil, err
 	}
 	channelID := r.GetId().GetResource()
@@ -136,27 +138,34 @@ func (s *channelSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resour
 		}
 		out = append(out, links...)
 	}
-	users, next, err := s.client.ListChannelUsers(ctx, channelID, cur)
+	users, err := s.client.ListChannelUsers(ctx, channelID, cur)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(users) > 0 {
-		ids := make([]string, len(users))
-		for i := range users {
-			ids[i] = users[i].ID
+	if len(users.Items) > 0 {
+		ids := make([]string, len(users.Items))
+		for i := range users.Items {
+			ids[i] = users.Items[i].ID
 		}
 		members, err := s.client.GetChannelMembersByIDs(ctx, channelID, ids)
 		if err != nil {
 			return nil, nil, err
 		}
 		for i := range members {
-			m := &members[i]
-			out = append(out, membershipGrants(r, m.UserID, m.SchemeGuest, m.SchemeAdmin)...)
+			out = append(out, membershipGrants(r, members[i].UserID, members[i].SchemeRoles)...)
 		}
 	}
-	encoded, err := encodeToken(next)
-	if err != nil {
-		return nil, nil, err
-	}
-	return out, &resource.SyncOpResults{NextPageToken: encoded}, nil
+	res, err := nextPage(users.Next)
+	return out, res, err
+}
+
+// Grant gives a user the channel's membership or admin role (see membershipSyncer.grant).
+func (s *channelSyncer) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
+	return sdkResult(s.grant(ctx, principal, ent))
+}
+
+// Revoke removes a user's channel membership or admin role (see membershipSyncer.revoke).
+func (s *channelSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
+	annos, err := s.revoke(ctx, g)
+	return annos, grpcError(err)
 }

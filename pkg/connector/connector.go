@@ -5,6 +5,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -14,6 +15,9 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/cli"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"github.com/conductorone/baton-sdk/pkg/uhttp"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -45,12 +49,17 @@ var _ connectorbuilder.ConnectorBuilderV2 = (*Connector)(nil)
 // New builds the connector from the configuration. It makes no request:
 // Validate checks the server and the token before every task.
 func New(ctx context.Context, cfg *config.Mattermost, cliOpts *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
-	client, err := mattermost.New(ctx, mattermost.Config{
+	hc, err := httpClient(ctx, cfg.CABundle)
+	if err != nil {
+		return nil, nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	client, err := mattermost.New(mattermost.Config{
 		BaseURL:           cfg.BaseURL,
+		AllowHTTP:         cfg.AllowHTTP,
 		Token:             cfg.APIToken,
-		UserAgent:         "baton-mattermost",
-		CABundlePath:      cfg.CABundle,
+		HTTPClient:        hc,
 		RequestsPerSecond: cfg.RequestsPerSecond,
+		OnRetry:           logRetry,
 	})
 	if err != nil {
 		return nil, nil, status.Error(codes.InvalidArgument, err.Error())
@@ -64,6 +73,33 @@ func New(ctx context.Context, cfg *config.Mattermost, cliOpts *cli.ConnectorOpts
 		opts.SyncResourceTypes = cliOpts.SyncResourceTypeIDs
 	}
 	return NewWithClient(client, opts), nil, nil
+}
+
+// httpClient is the client's transport, built by baton-sdk's uhttp for its
+// request logging, user agent, proxy settings and the SDK's HTTP timeout,
+// trusting the extra CAs of caBundle if set. Not uhttp's BaseHttpClient: it
+// copies every 200 answer to a GET into an in-memory response cache, and a
+// sync reads each page once.
+func httpClient(ctx context.Context, caBundle string) (*http.Client, error) {
+	opts := []uhttp.Option{uhttp.WithLogger(true, ctxzap.Extract(ctx)), uhttp.WithUserAgent("baton-mattermost")}
+	if caBundle != "" {
+		tlsCfg, err := mattermost.TLSConfigWithCABundle(caBundle)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, uhttp.WithTLSClientConfig(tlsCfg))
+	}
+	hc, err := uhttp.NewClient(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating the HTTP client: %w", err)
+	}
+	return hc, nil
+}
+
+// logRetry logs a failed try that the client tries again.
+func logRetry(ctx context.Context, r mattermost.Retry) {
+	ctxzap.Extract(ctx).Warn("baton-mattermost: retrying after a transient failure",
+		zap.String("call", r.Method+" "+r.Path), zap.Int("try", r.Try), zap.Duration("wait", r.Wait), zap.Error(r.Err))
 }
 
 // NewWithClient builds the connector around an existing client (tests).
@@ -100,46 +136,47 @@ func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, erro
 }
 
 // explainValidationError turns the first call's failure into what to fix.
-// The gRPC code is the client's (see mattermost.Error.GRPCStatus) unless a
-// case below says otherwise; none is Unavailable, which the SDK would answer
-// by repeating Validate and all of the client's retries five more times.
+// The gRPC code is grpcError's unless a case below says otherwise; none is
+// Unavailable, which the SDK would answer by repeating Validate and all of
+// the client's retries five more times.
 func explainValidationError(baseURL string, err error) error {
-	var apiErr *mattermost.Error
-	if !errors.As(err, &apiErr) {
-		return status.Errorf(codes.Unknown, "checking the Mattermost server at %s: %v", baseURL, err)
-	}
-	var redirect *mattermost.RedirectError
+	var (
+		apiErr    *mattermost.APIError
+		notMM     *mattermost.NotMattermostError
+		redirect  *mattermost.RedirectError
+		tlsErr    *mattermost.TLSError
+		netErr    *mattermost.NetworkError
+		transient *mattermost.TransientError
+	)
+	code := status.Code(grpcError(err))
 	switch {
-	case apiErr.StatusCode == http.StatusUnauthorized:
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
 		return status.Errorf(codes.Unauthenticated,
 			"the api-token was rejected by the Mattermost server at %s: it is wrong, revoked, or its owner is deactivated; "+
 				"create a new personal access token or bot token (%v)", baseURL, err)
-	case apiErr.StatusCode == http.StatusForbidden:
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden:
 		return status.Errorf(codes.PermissionDenied,
 			"the Mattermost server at %s refused the api-token's access to /api/v4/users/me: baton-mattermost needs a "+
 				"System Admin token (permission manage_system) (%v)", baseURL, err)
 	case errors.As(err, &redirect):
-		return status.Errorf(codes.FailedPrecondition,
-			"the server at %s redirects elsewhere: set base-url to the address it redirects to (%v)", baseURL, err)
-	case mattermost.IsCertificateError(err):
-		return status.Errorf(codes.FailedPrecondition,
+		return status.Errorf(code, "the server at %s redirects elsewhere: set base-url to the address it redirects to (%v)", baseURL, err)
+	case errors.As(err, &tlsErr) && tlsErr.Certificate:
+		return status.Errorf(code,
 			"the TLS certificate of the Mattermost server at %s is not trusted: if it is issued by an internal certificate "+
 				"authority, set ca-bundle to a PEM file holding that authority's certificate (verification cannot be switched off) (%v)",
 			baseURL, err)
-	case apiErr.StatusCode == 0:
-		return status.Errorf(status.Code(err),
-			"cannot reach the Mattermost server at %s: check base-url and the network (%v)", baseURL, err)
-	case status.Code(err) == codes.Aborted:
-		return status.Errorf(codes.Aborted,
+	case errors.As(err, &transient) && !errors.As(err, &apiErr) && !errors.As(err, &notMM),
+		errors.As(err, &tlsErr), errors.As(err, &netErr):
+		return status.Errorf(code, "cannot reach the Mattermost server at %s: check base-url and the network (%v)", baseURL, err)
+	case errors.As(err, &transient):
+		return status.Errorf(code,
 			"the Mattermost server at %s (or a proxy in front of it) kept failing; try again later (%v)", baseURL, err)
-	case apiErr.ContentType != "" || (apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusTooManyRequests && apiErr.ID == ""):
+	case errors.As(err, &notMM), errors.As(err, &apiErr) && apiErr.ID == "":
 		return status.Errorf(codes.FailedPrecondition,
-			"%s does not look like a Mattermost server: /api/v4/users/me answered HTTP %d with %q instead of Mattermost's JSON; "+
-				"set base-url to the server's root URL, the one you open in a browser (%v)",
-			baseURL, apiErr.StatusCode, apiErr.ContentType, err)
-	default:
-		return status.Errorf(status.Code(err), "checking the Mattermost server at %s: %v", baseURL, err)
+			"%s does not look like a Mattermost server: /api/v4/users/me did not answer with Mattermost's JSON; "+
+				"set base-url to the server's root URL, the one you open in a browser (%v)", baseURL, err)
 	}
+	return status.Errorf(code, "checking the Mattermost server at %s: %v", baseURL, err)
 }
 
 // ResourceSyncers lists one syncer per resource type. It is also called on a

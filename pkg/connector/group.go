@@ -32,11 +32,15 @@ func (s *groupSyncer) ResourceType(_ context.Context) *v2.ResourceType { return 
 // license (one cheap request) so that an unlicensed server costs one log line
 // and no failure.
 func (s *groupSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	page, err := pageNumber(attrs.PageToken)
-	if err != nil {
+	return sdkResult(s.list(ctx, attrs))
+}
+
+func (s *groupSyncer) list(ctx context.Context, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	var cur mattermost.Cursor
+	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
 		return nil, nil, err
 	}
-	if page == 0 {
+	if attrs.PageToken.Token == "" {
 		lic, err := s.client.GetLicense(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -48,7 +52,7 @@ func (s *groupSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource
 			return nil, nil, nil
 		}
 	}
-	groups, err := s.client.ListGroups(ctx, page)
+	groups, err := s.client.ListGroups(ctx, cur)
 	if err != nil {
 		if groupsUnavailable(err) {
 			ctxzap.Extract(ctx).Info("baton-mattermost: no user groups synced: the server refused to list them", zap.Error(err))
@@ -64,16 +68,15 @@ func (s *groupSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource
 		}
 		out = append(out, r)
 	}
-	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(groups.NextPage)}, nil
+	res, err := nextPage(groups.Next)
+	return out, res, err
 }
 
 // groupsUnavailable tells the license and configuration refusals of group
 // endpoints (501 no license, 403 no LDAP groups, 400 custom groups off) from failures.
 func groupsUnavailable(err error) bool {
 	return mattermost.StatusCode(err) == http.StatusNotImplemented ||
-		mattermost.HasID(err, "api.ldap_groups.license_error") ||
-		mattermost.HasID(err, "api.custom_groups.license_error") ||
-		mattermost.HasID(err, "api.custom_groups.feature_disabled")
+		mattermost.HasID(err, mattermost.IDLDAPGroupsLicense, mattermost.IDCustomGroupsLicense, mattermost.IDCustomGroupsDisabled)
 }
 
 func groupResource(g *mattermost.Group) (*v2.Resource, error) {
@@ -134,11 +137,15 @@ func (s *groupSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource
 // Grants gives each member of the group `member`; LDAP and plugin group
 // memberships are immutable (the directory decides them).
 func (s *groupSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	page, err := pageNumber(attrs.PageToken)
-	if err != nil {
+	return sdkResult(s.grants(ctx, r, attrs))
+}
+
+func (s *groupSyncer) grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	var cur mattermost.Cursor
+	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
 		return nil, nil, err
 	}
-	members, err := s.client.ListGroupMembers(ctx, r.GetId().GetResource(), page)
+	members, err := s.client.ListGroupMembers(ctx, r.GetId().GetResource(), cur)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,7 +158,8 @@ func (s *groupSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource
 		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: members.Items[i].ID}.Build()
 		out = append(out, grant.NewGrant(r, memberEntitlement, principal, opts...))
 	}
-	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(members.NextPage)}, nil
+	res, err := nextPage(members.Next)
+	return out, res, err
 }
 
 // groupLinker finds the groups that decide the membership of a
@@ -187,8 +195,8 @@ func (l *groupLinker) grantsFor(ctx context.Context, r *v2.Resource) ([]*v2.Gran
 		list = l.client.ListChannelGroups
 	}
 	var out []*v2.Grant
-	for page := 0; ; {
-		groups, err := list(ctx, id, page)
+	for cur := (mattermost.Cursor{}); ; {
+		groups, err := list(ctx, id, cur)
 		if groupsUnavailable(err) {
 			ctxzap.Extract(ctx).Warn("baton-mattermost: the groups linked to a group-constrained "+r.GetId().GetResourceType()+
 				" could not be read (is the license still valid?); its membership grants are synced without their groups",
@@ -204,9 +212,10 @@ func (l *groupLinker) grantsFor(ctx context.Context, r *v2.Resource) ([]*v2.Gran
 				out = append(out, groupLinkGrant(r, adminEntitlement, g.ID))
 			}
 		}
-		if page = groups.NextPage; page == 0 {
+		if groups.Next == nil {
 			return out, nil
 		}
+		cur = *groups.Next
 	}
 }
 

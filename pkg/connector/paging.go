@@ -3,54 +3,38 @@ package connector
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/conductorone/baton-sdk/pkg/pagination"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
 )
 
-// Mattermost lists are paged by page number, so the page token is simply the
-// next page number; "" means the first page on the way in and the end on the way out.
+// Page tokens. Every listing keeps its position in the SDK's page token as
+// JSON: the client's mattermost.Cursor, or a small struct holding one where a
+// listing needs more (which of a team's two channel lists; the user report's
+// position beside the user list's). "" is the start on the way in and the end
+// on the way out.
 
-func pageNumber(tok pagination.Token) (int, error) {
-	if tok.Token == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(tok.Token)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("baton-mattermost: invalid page token %q", tok.Token)
-	}
-	return n, nil
-}
-
-func nextPageToken(next int) string {
-	if next <= 0 {
-		return ""
-	}
-	return strconv.Itoa(next)
-}
-
-// Walks that need more state than a page number (channel lists and channel
-// members, see mattermost.Cursor) keep it as JSON in the token.
-
-// decodeToken reads a JSON page token into v; "" leaves v as it is (the start).
-func decodeToken(tok pagination.Token, v any) error {
+// parsePageToken reads a page token into v; "" leaves v as it is (the start).
+func parsePageToken(tok pagination.Token, v any) error {
 	if tok.Token == "" {
 		return nil
 	}
 	if err := json.Unmarshal([]byte(tok.Token), v); err != nil {
-		return fmt.Errorf("baton-mattermost: invalid page token %q: %w", tok.Token, err)
+		return refusal(codes.InvalidArgument, "invalid page token %q: %v", tok.Token, err)
 	}
 	return nil
 }
 
-// encodeToken writes v as a JSON page token; nil means the end ("").
-func encodeToken[T any](v *T) (string, error) {
-	if v == nil {
-		return "", nil
+// nextPage returns the results that carry next as the page token; nil means
+// the listing ended.
+func nextPage[T any](next *T) (*resource.SyncOpResults, error) {
+	if next == nil {
+		return nil, nil
 	}
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(next)
 	if err != nil {
-		return "", fmt.Errorf("baton-mattermost: encoding page token: %w", err)
+		return nil, fmt.Errorf("encoding the page token: %w", err)
 	}
-	return string(b), nil
+	return &resource.SyncOpResults{NextPageToken: string(b)}, nil
 }

@@ -79,6 +79,10 @@ func (s *roleSyncer) ResourceType(_ context.Context) *v2.ResourceType { return r
 
 // List returns the system roles the server defines, in one POST /roles/names.
 func (s *roleSyncer) List(ctx context.Context, _ *v2.ResourceId, _ resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	return sdkResult(s.list(ctx))
+}
+
+func (s *roleSyncer) list(ctx context.Context) ([]*v2.Resource, *resource.SyncOpResults, error) {
 	names := make([]string, len(systemRoles))
 	for i, r := range systemRoles {
 		names[i] = r.name
@@ -157,12 +161,16 @@ func (s *roleSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.
 // and bots included, one page of 200 a call: no request per user. The server
 // matches role names as substrings, so holders are checked exactly here.
 func (s *roleSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	page, err := pageNumber(attrs.PageToken)
-	if err != nil {
+	return sdkResult(s.grants(ctx, r, attrs))
+}
+
+func (s *roleSyncer) grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	var cur mattermost.Cursor
+	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
 		return nil, nil, err
 	}
 	roleName := r.GetId().GetResource()
-	users, err := s.client.ListUsersWithRole(ctx, roleName, page)
+	users, err := s.client.ListUsersWithRole(ctx, roleName, cur)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -173,7 +181,8 @@ func (s *roleSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.
 			out = append(out, roleGrant(r, u.ID))
 		}
 	}
-	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(users.NextPage)}, nil
+	res, err := nextPage(users.Next)
+	return out, res, err
 }
 
 // roleGrant is the grant of a role to one user.

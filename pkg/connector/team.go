@@ -2,43 +2,37 @@ package connector
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
-	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
-	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 )
 
-// Entitlement slugs of teams and channels.
-const (
-	memberEntitlement = "member"
-	adminEntitlement  = "admin"
-)
-
+// teamSyncer syncs teams (archived ones only with include-archived-teams),
+// their member and admin entitlements and grants, and provisions them.
 type teamSyncer struct {
-	client     *mattermost.Client
-	opts       Options
-	groupLinks *groupLinker
-	*membershipProvisioner
+	membershipSyncer
 }
 
 func newTeamSyncer(client *mattermost.Client, opts Options) *teamSyncer {
-	return &teamSyncer{client: client, opts: opts, groupLinks: newGroupLinker(client, opts),
-		membershipProvisioner: newMembershipProvisioner(client, teamMemberships{client: client})}
+	return &teamSyncer{newMembershipSyncer(client, opts, teamMemberships{client: client})}
 }
 
 func (s *teamSyncer) ResourceType(_ context.Context) *v2.ResourceType { return teamResourceType }
 
 // List returns the teams, without archived ones unless include-archived-teams is set.
 func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	page, err := pageNumber(attrs.PageToken)
-	if err != nil {
+	return sdkResult(s.list(ctx, attrs))
+}
+
+func (s *teamSyncer) list(ctx context.Context, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	var cur mattermost.Cursor
+	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
 		return nil, nil, err
 	}
-	teams, err := s.client.ListTeams(ctx, page)
+	teams, err := s.client.ListTeams(ctx, cur)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -54,7 +48,8 @@ func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.
 		}
 		out = append(out, r)
 	}
-	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(teams.NextPage)}, nil
+	res, err := nextPage(teams.Next)
+	return out, res, err
 }
 
 func teamResource(t *mattermost.Team) (*v2.Resource, error) {
@@ -100,81 +95,49 @@ func teamTypeName(t string) string {
 }
 
 func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
-	return membershipEntitlements(r, "team", "Team"), nil, nil
-}
-
-// membershipEntitlements are the member and admin entitlements of a team or
-// channel; kind names it in lower case, title in the admin role's name.
-func membershipEntitlements(r *v2.Resource, kind, title string) []*v2.Entitlement {
-	name := r.GetDisplayName()
-	return []*v2.Entitlement{
-		entitlement.NewAssignmentEntitlement(r, memberEntitlement,
-			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("%s %s member", name, kind)),
-			entitlement.WithDescription(fmt.Sprintf("Member of the %s %s", name, kind)),
-		),
-		entitlement.NewPermissionEntitlement(r, adminEntitlement,
-			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("%s %s admin", name, kind)),
-			entitlement.WithDescription(fmt.Sprintf("%s Admin of the %s %s (scheme_admin)", title, name, kind)),
-		),
-	}
+	return s.entitlements(r), nil, nil
 }
 
 // Grants gives every active member `member`, and members with scheme_admin
-// also `admin`. Guests are members; their grant says so in its metadata. The
-// first page adds the grants to the groups that decide a group-constrained
-// team's membership.
+// also `admin` (membershipGrants), one page of members a call. The first page
+// adds the grants to the groups that decide a group-constrained team's membership.
 func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	page, err := pageNumber(attrs.PageToken)
-	if err != nil {
+	return sdkResult(s.grants(ctx, r, attrs))
+}
+
+func (s *teamSyncer) grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	var cur mattermost.Cursor
+	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
 		return nil, nil, err
 	}
-	members, err := s.client.ListTeamMembers(ctx, r.GetId().GetResource(), page)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := make([]*v2.Grant, 0, len(members.Items)+len(members.Items)/8)
-	if page == 0 {
+	var out []*v2.Grant
+	if attrs.PageToken.Token == "" {
 		links, err := s.groupLinks.grantsFor(ctx, r)
 		if err != nil {
 			return nil, nil, err
 		}
 		out = append(out, links...)
 	}
+	members, err := s.client.ListTeamMembers(ctx, r.GetId().GetResource(), cur)
+	if err != nil {
+		return nil, nil, err
+	}
 	for i := range members.Items {
-		m := &members.Items[i]
-		if m.DeleteAt > 0 {
-			continue
+		if m := &members.Items[i]; m.IsActive() {
+			out = append(out, membershipGrants(r, m.UserID, m.SchemeRoles)...)
 		}
-		out = append(out, membershipGrants(r, m.UserID, m.SchemeGuest, m.SchemeAdmin)...)
 	}
-	return out, &resource.SyncOpResults{NextPageToken: nextPageToken(members.NextPage)}, nil
+	res, err := nextPage(members.Next)
+	return out, res, err
 }
 
-// membershipGrants are the grants one team or channel membership gives. They
-// name the team or channel by id only (see grantTarget).
-func membershipGrants(r *v2.Resource, userID string, guest, admin bool) []*v2.Grant {
-	r = grantTarget(r)
-	principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build()
-	var opts []grant.GrantOption
-	if guest {
-		opts = append(opts, grant.WithGrantMetadata(map[string]interface{}{"guest": true}))
-	}
-	grants := []*v2.Grant{grant.NewGrant(r, memberEntitlement, principal, opts...)}
-	if admin {
-		grants = append(grants, grant.NewGrant(r, adminEntitlement, principal))
-	}
-	return grants
+// Grant gives a user the team's membership or admin role (see membershipSyncer.grant).
+func (s *teamSyncer) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
+	return sdkResult(s.grant(ctx, principal, ent))
 }
 
-// grantTarget is the resource as a grant names it: its id and parent only.
-// grant.NewGrant embeds the resource it is given in every grant, so the full
-// resource (profile, annotations) would be marshalled, sent to the SDK's
-// process and decoded there once per membership: hundreds of thousands of
-// times on a large server (and kept in every grant row by the sqlite store).
-// Readers find the resource by id in its own row: the pebble store and the
-// SDK's slim grant rows (dotc1z.WithC1FV2GrantsWriter) keep only these ids.
-func grantTarget(r *v2.Resource) *v2.Resource {
-	return v2.Resource_builder{Id: r.GetId(), ParentResourceId: r.GetParentResourceId()}.Build()
+// Revoke removes a user's team membership or admin role (see membershipSyncer.revoke).
+func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
+	annos, err := s.revoke(ctx, g)
+	return annos, grpcError(err)
 }

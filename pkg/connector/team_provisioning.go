@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -27,40 +26,40 @@ type teamMemberships struct {
 
 func (teamMemberships) resourceType() *v2.ResourceType { return teamResourceType }
 
-func (o teamMemberships) load(ctx context.Context, id string) (*membershipTarget, error) {
+func (o teamMemberships) load(ctx context.Context, id string) (*teamOrChannel, error) {
 	team, err := o.client.GetTeam(ctx, id)
-	if mattermost.StatusCode(err) == http.StatusNotFound {
+	if mattermost.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &membershipTarget{kind: "team", id: team.ID, name: team.DisplayName, archived: team.IsArchived(),
+	return &teamOrChannel{kind: "team", id: team.ID, name: team.DisplayName, archived: team.IsArchived(),
 		groupConstrained: team.IsGroupConstrained()}, nil
 }
 
-func (teamMemberships) checkGrant(context.Context, *membershipTarget) error { return nil }
+func (teamMemberships) checkGrant(context.Context, *teamOrChannel) error { return nil }
 
-func (o teamMemberships) get(ctx context.Context, t *membershipTarget, userID string) (*membership, error) {
+func (o teamMemberships) get(ctx context.Context, t *teamOrChannel, userID string) (*mattermost.SchemeRoles, error) {
 	m, err := o.client.GetTeamMember(ctx, t.id, userID)
 	if err != nil || m == nil {
 		return nil, err
 	}
-	return &membership{guest: m.SchemeGuest, admin: m.SchemeAdmin}, nil
+	return &m.SchemeRoles, nil
 }
 
-func (o teamMemberships) add(ctx context.Context, t *membershipTarget, user *mattermost.User) (*membership, error) {
+func (o teamMemberships) add(ctx context.Context, t *teamOrChannel, user *mattermost.User) (*mattermost.SchemeRoles, error) {
 	m, err := o.client.AddTeamMember(ctx, t.id, user.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &membership{guest: m.SchemeGuest, admin: m.SchemeAdmin}, nil
+	return &m.SchemeRoles, nil
 }
 
 // remove removes the user from the team. Mattermost then removes them from all
 // the team's channels too: the channels are read first so that the result
 // (a log line and a GrantMetadata annotation) can say which.
-func (o teamMemberships) remove(ctx context.Context, t *membershipTarget, user *mattermost.User) (annotations.Annotations, error) {
+func (o teamMemberships) remove(ctx context.Context, t *teamOrChannel, user *mattermost.User) (annotations.Annotations, error) {
 	l := ctxzap.Extract(ctx)
 	channels, listErr := o.client.ListUserChannelsInTeam(ctx, user.ID, t.id)
 	if listErr != nil {
@@ -83,27 +82,25 @@ func (o teamMemberships) remove(ctx context.Context, t *membershipTarget, user *
 	})}.Build()), nil
 }
 
-func (o teamMemberships) setAdmin(ctx context.Context, t *membershipTarget, user *mattermost.User, admin bool) error {
+func (o teamMemberships) setAdmin(ctx context.Context, t *teamOrChannel, user *mattermost.User, admin bool) error {
 	return o.client.UpdateTeamMemberSchemeRoles(ctx, t.id, user.ID, mattermost.SchemeRoles{SchemeAdmin: admin, SchemeUser: true})
 }
 
-func (teamMemberships) explain(t *membershipTarget, user *mattermost.User, err error) error {
+func (teamMemberships) explain(t *teamOrChannel, user *mattermost.User, err error) error {
 	switch {
-	case mattermost.HasID(err, mattermost.ErrTeamMaxAccounts), mattermost.HasID(err, mattermost.ErrTeamSaveMaxAccounts):
+	case mattermost.HasID(err, mattermost.IDTeamMaxAccounts, mattermost.IDTeamSaveMaxAccounts):
 		return refusal(codes.FailedPrecondition, "%s is full: it has as many active members as the server allows per team "+
 			"(TeamSettings.MaxUsersPerTeam); raise Max Users Per Team (System Console > Site Configuration > Users and Teams) "+
-			"or remove members first (%v)", t, err)
-	case mattermost.HasID(err, mattermost.ErrTeamAllowedDomains):
+			"or remove members first%s", t, because(err))
+	case mattermost.HasID(err, mattermost.IDTeamAllowedDomains):
 		return refusal(codes.FailedPrecondition, "%s only accepts users whose e-mail is in its allowed domains, and %s's is not; "+
-			"add the domain to the team's allowed domains or change the user's e-mail (%v)", t, describeUser(user), err)
-	case mattermost.HasID(err, mattermost.ErrTeamUserDenied):
-		return groupSyncedRefusal(t, "add the user to one of its linked groups")
-	case mattermost.HasID(err, mattermost.ErrTeamRemoveGroup):
-		return groupSyncedRefusal(t, "remove the user from its linked groups")
-	case mattermost.HasID(err, mattermost.ErrTeamRolesGuest), mattermost.HasID(err, mattermost.ErrTeamRolesGuestUser),
-		mattermost.HasID(err, mattermost.ErrTeamRolesChangingGuest):
-		return refusal(codes.FailedPrecondition, "%s is a guest in %s and guests cannot be team admins; promote the guest "+
-			"to a member first (System Console > Users > Promote to Member) (%v)", describeUser(user), t, err)
+			"add the domain to the team's allowed domains or change the user's e-mail%s", t, describeUser(user), because(err))
+	case mattermost.HasID(err, mattermost.IDTeamUserDenied):
+		return refuseGroupSynced(t, "add the user to one of its linked groups")
+	case mattermost.HasID(err, mattermost.IDTeamRemoveGroup):
+		return refuseGroupSynced(t, "remove the user from its linked groups")
+	case mattermost.HasID(err, mattermost.IDTeamRolesGuest, mattermost.IDTeamRolesGuestUser, mattermost.IDTeamRolesChangingGuest):
+		return refuseGuest(user, "be admins of "+t.String(), err)
 	}
 	return changeFailed(t, user, err)
 }

@@ -12,55 +12,39 @@ import (
 
 type userSyncer struct {
 	client *mattermost.Client
-	// lastLogin reads last login times from the user report (skip-last-login off).
-	lastLogin bool
-	// pages fetches /users pages ahead of the SDK (see prefetch.go).
-	pages *pagesAhead[mattermost.User]
+	// pages serves the user list, fetched ahead with its last logins (user_pages.go).
+	pages *userPages
 }
 
 func newUserSyncer(client *mattermost.Client, opts Options) *userSyncer {
-	return &userSyncer{client: client, lastLogin: !opts.SkipLastLogin, pages: newPagesAhead(userPagesAhead, client.ListUsers)}
+	return &userSyncer{client: client, pages: newUserPages(client, !opts.SkipLastLogin)}
 }
 
 func (s *userSyncer) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
 
 // List returns every account, deactivated ones as DISABLED, one page of 200 a
-// call, with last login times from the user report (see lastlogin.go).
+// call, with last login times from the user report (see user_pages.go).
 func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	tok, err := parseUserPageToken(attrs.PageToken)
+	return sdkResult(s.list(ctx, attrs))
+}
+
+func (s *userSyncer) list(ctx context.Context, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	var tok userPageToken
+	if err := parsePageToken(attrs.PageToken, &tok); err != nil {
+		return nil, nil, err
+	}
+	page, err := s.pages.get(ctx, attrs.SyncID, tok)
 	if err != nil {
 		return nil, nil, err
 	}
-	withReport := s.lastLogin && !tok.NoReport
-	var first *reportFetch
-	if withReport {
-		// The report is slower than /users: ask for its first page right away.
-		reportCtx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		first = fetchReport(reportCtx, s.client, tok.reportCursor())
-		ctx = reportCtx
+	if page.reportUnavailable != nil && !tok.NoReport {
+		logReportUnavailable(ctx, page.reportUnavailable)
 	}
-	users, err := s.pages.page(ctx, attrs.SyncID, tok.Page)
-	if err != nil {
-		return nil, nil, err
-	}
-	next := userPageToken{Page: users.NextPage, NoReport: tok.NoReport}
-	var facts map[string]mattermost.UserReport
-	if withReport {
-		facts, err = userFacts(ctx, s.client, users.Items, tok.reportCursor(), first)
-		switch {
-		case reportUnavailable(err):
-			logReportUnavailable(ctx, err)
-			next.NoReport = true
-		case err != nil:
-			return nil, nil, err
-		}
-	}
-	out := make([]*v2.Resource, 0, len(users.Items))
-	for i := range users.Items {
-		u := &users.Items[i]
+	out := make([]*v2.Resource, 0, len(page.users.Items))
+	for i := range page.users.Items {
+		u := &page.users.Items[i]
 		var f *mattermost.UserReport
-		if row, ok := facts[u.ID]; ok {
+		if row, ok := page.facts[u.ID]; ok {
 			f = &row
 		}
 		r, err := userResource(u, f)
@@ -69,12 +53,8 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.
 		}
 		out = append(out, r)
 	}
-	if users.NextPage == 0 {
-		return out, nil, nil
-	}
-	last := users.Items[len(users.Items)-1]
-	next.AfterUsername, next.AfterID = last.Username, last.ID
-	return out, &resource.SyncOpResults{NextPageToken: next.encode()}, nil
+	res, err := nextPage(page.next(tok))
+	return out, res, err
 }
 
 func (s *userSyncer) Entitlements(_ context.Context, _ *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
@@ -95,8 +75,6 @@ func userDisplayName(u *mattermost.User) string {
 	}
 	return u.Username
 }
-
-func msToTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // userResource maps a Mattermost account and its user report row (nil when
 // unknown: bots, skip-last-login, no report) onto a baton user.

@@ -14,7 +14,6 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -112,7 +111,7 @@ func (s *userSyncer) registerLifecycleActions(ctx context.Context, registry acti
 			ReturnTypes: lifecycleReturnTypes(),
 			ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE},
 		}.Build(), func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-			return s.setActive(ctx, args, false)
+			return sdkResult(s.setActive(ctx, args, false))
 		}},
 		{v2.BatonActionSchema_builder{
 			Name:        actionEnableUser,
@@ -122,7 +121,7 @@ func (s *userSyncer) registerLifecycleActions(ctx context.Context, registry acti
 			ReturnTypes: lifecycleReturnTypes(),
 			ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE},
 		}.Build(), func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-			return s.setActive(ctx, args, true)
+			return sdkResult(s.setActive(ctx, args, true))
 		}},
 		{v2.BatonActionSchema_builder{
 			Name:        actionRevokeSessions,
@@ -133,36 +132,35 @@ func (s *userSyncer) registerLifecycleActions(ctx context.Context, registry acti
 			ReturnTypes: lifecycleReturnTypes(returnField(resultSessionsRevoked, "Sessions revoked",
 				"How many sessions were signed out.", intKind)),
 			ActionType: []v2.ActionType{v2.ActionType_ACTION_TYPE_DYNAMIC},
-		}.Build(), s.revokeSessions},
+		}.Build(), func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
+			return sdkResult(s.revokeSessions(ctx, args))
+		}},
 	}
 	for _, a := range schemas {
 		if err := registry.Register(ctx, a.schema, a.handler); err != nil {
-			return fmt.Errorf("baton-mattermost: registering action %s: %w", a.schema.GetName(), err)
+			return fmt.Errorf("registering action %s: %w", a.schema.GetName(), err)
 		}
 	}
 	return nil
 }
 
-// actionTarget reads the user_id argument and fetches that user.
-func (s *userSyncer) actionTarget(ctx context.Context, args *structpb.Struct) (*mattermost.User, error) {
-	var id string
-	if rid, ok := actions.GetResourceIDArg(args, argUserID); ok {
-		if rid.GetResourceType() != userResourceType.GetId() {
-			return nil, status.Errorf(codes.InvalidArgument, "%s must be a user, got a %s", argUserID, rid.GetResourceType())
-		}
-		id = rid.GetResource()
-	} else if sv, ok := actions.GetStringArg(args, argUserID); ok {
-		id = sv
+// actionUser reads the user_id argument (a user resource id, or the id as
+// text) and fetches that user.
+func (s *userSyncer) actionUser(ctx context.Context, args *structpb.Struct) (*mattermost.User, error) {
+	rid, ok := actions.GetResourceIDArg(args, argUserID)
+	if !ok {
+		id, _ := actions.GetStringArg(args, argUserID)
+		rid = v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: id}.Build()
+	}
+	id, err := principalUser(rid, "accounts")
+	if err != nil {
+		return nil, err
 	}
 	if !mattermostID.MatchString(id) {
-		return nil, status.Errorf(codes.InvalidArgument,
+		return nil, refusal(codes.InvalidArgument,
 			"%s must be a Mattermost user id (26 lower-case letters and digits), got %q", argUserID, id)
 	}
-	u, err := s.client.GetUser(ctx, id)
-	if mattermost.HasID(err, mattermost.ErrIDMissingAccount) {
-		return nil, status.Errorf(codes.NotFound, "there is no Mattermost user with id %s", id)
-	}
-	return u, err
+	return loadUser(ctx, s.client, id)
 }
 
 func statusWord(active bool) string {
@@ -183,7 +181,7 @@ func lifecycleResult(u *mattermost.User, active, changed bool, message string, e
 
 // setActive deactivates or re-activates a user; doing it twice is not an error.
 func (s *userSyncer) setActive(ctx context.Context, args *structpb.Struct, active bool) (*structpb.Struct, annotations.Annotations, error) {
-	u, err := s.actionTarget(ctx, args)
+	u, err := s.actionUser(ctx, args)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,9 +190,7 @@ func (s *userSyncer) setActive(ctx context.Context, args *structpb.Struct, activ
 		return lifecycleResult(u, active, false, fmt.Sprintf("%s is already %s; nothing to do", who, statusWord(active))), nil, nil
 	}
 	if u.IsRemote() {
-		return nil, nil, status.Errorf(codes.FailedPrecondition,
-			"%s belongs to a remote server connected through shared channels (remote id %s); "+
-				"its account is managed on that server, so deactivate or re-activate it there", who, u.RemoteID)
+		return nil, nil, refuseRemote(u)
 	}
 	if !active {
 		me, err := s.client.GetMe(ctx)
@@ -202,7 +198,7 @@ func (s *userSyncer) setActive(ctx context.Context, args *structpb.Struct, activ
 			return nil, nil, err
 		}
 		if me.ID == u.ID {
-			return nil, nil, status.Errorf(codes.FailedPrecondition,
+			return nil, nil, refusal(codes.FailedPrecondition,
 				"refusing to deactivate %s: it is the account of the connector's own api-token, "+
 					"and deactivating it would lock the connector out of Mattermost", who)
 		}
@@ -227,37 +223,35 @@ func (s *userSyncer) setActive(ctx context.Context, args *structpb.Struct, activ
 		msg = fmt.Sprintf("deactivated %s: signed out everywhere, can no longer sign in, personal access tokens stop working; "+
 			"team and channel memberships and posts are kept", who)
 	}
-	ctxzap.Extract(ctx).Info("mattermost: "+msg, zap.String("user_id", u.ID))
+	ctxzap.Extract(ctx).Info("baton-mattermost: "+msg, zap.String("user_id", u.ID))
 	return lifecycleResult(u, active, true, msg), nil, nil
 }
 
 // explainActivationError turns the server's refusals into what to do instead.
 func explainActivationError(who string, active bool, err error) error {
 	switch {
-	case mattermost.HasID(err, mattermost.ErrIDManagedByLDAP):
+	case mattermost.HasID(err, mattermost.IDManagedByLDAP):
 		inLDAP := "disable or remove the user in the directory"
 		if active {
 			inLDAP = "re-enable the user in the directory"
 		}
-		return status.Errorf(codes.FailedPrecondition,
+		return refusal(codes.FailedPrecondition,
 			"%s signs in through LDAP, and Mattermost takes the status of LDAP accounts from the directory: "+
 				"%s and let the AD/LDAP synchronization update the account "+
-				"(System Console > Authentication > AD/LDAP > Synchronize Now) (%v)", who, inLDAP, err)
-	case mattermost.HasID(err, mattermost.ErrIDGuestAccountsDisabled):
-		return status.Errorf(codes.FailedPrecondition,
+				"(System Console > Authentication > AD/LDAP > Synchronize Now)%s", who, inLDAP, because(err))
+	case mattermost.HasID(err, mattermost.IDGuestsDisabled):
+		return refusal(codes.FailedPrecondition,
 			"%s is a guest, and guest accounts are switched off on this server: enable guest access "+
-				"(System Console > Authentication > Guest Access) before re-activating guests (%v)", who, err)
-	case mattermost.HasID(err, mattermost.ErrIDUserLimit), mattermost.HasID(err, mattermost.ErrIDLicenseUserLimit):
-		return status.Errorf(codes.FailedPrecondition,
-			"cannot re-activate %s: the server has reached its limit of active users (250 without a licence); "+
-				"deactivate an account that is no longer used, or add a licence with more seats (%v)", who, err)
+				"(System Console > Authentication > Guest Access) before re-activating guests%s", who, because(err))
+	case mattermost.HasID(err, mattermost.IDActivateUserLimit, mattermost.IDActivateSeatLimit):
+		return refuseUserLimit("re-activate "+who, err)
 	}
 	return err
 }
 
 // revokeSessions signs a user out of all their sessions.
 func (s *userSyncer) revokeSessions(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-	u, err := s.actionTarget(ctx, args)
+	u, err := s.actionUser(ctx, args)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -283,6 +277,6 @@ func (s *userSyncer) revokeSessions(ctx context.Context, args *structpb.Struct) 
 	if tokens > 0 {
 		msg += fmt.Sprintf("; %d of them came from personal access tokens, which stay valid (disable_user stops them)", tokens)
 	}
-	ctxzap.Extract(ctx).Info("mattermost: "+msg, zap.String("user_id", u.ID))
+	ctxzap.Extract(ctx).Info("baton-mattermost: "+msg, zap.String("user_id", u.ID))
 	return lifecycleResult(u, u.IsActive(), true, msg, actions.NewNumberReturnField(resultSessionsRevoked, float64(len(sessions)))), nil, nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -115,6 +114,11 @@ type accountRequest struct {
 // address is reported as already existing.
 func (s *userSyncer) CreateAccount(ctx context.Context, info *v2.AccountInfo, creds *v2.LocalCredentialOptions) (
 	connectorbuilder.CreateAccountResponse, []*v2.PlaintextData, annotations.Annotations, error) {
+	return sdkResult3(s.createAccount(ctx, info, creds))
+}
+
+func (s *userSyncer) createAccount(ctx context.Context, info *v2.AccountInfo, creds *v2.LocalCredentialOptions) (
+	connectorbuilder.CreateAccountResponse, []*v2.PlaintextData, annotations.Annotations, error) {
 	req, err := parseAccountRequest(info)
 	if err != nil {
 		return nil, nil, nil, err
@@ -161,7 +165,7 @@ func (s *userSyncer) CreateAccount(ctx context.Context, info *v2.AccountInfo, cr
 	}
 	l := ctxzap.Extract(ctx)
 	if existing != nil {
-		l.Info("mattermost: an account with this e-mail address already exists",
+		l.Info("baton-mattermost: an account with this e-mail address already exists",
 			zap.String("user_id", existing.ID), zap.String("username", existing.Username))
 		r, err := userResource(existing, nil)
 		if err != nil {
@@ -169,7 +173,7 @@ func (s *userSyncer) CreateAccount(ctx context.Context, info *v2.AccountInfo, cr
 		}
 		return v2.CreateAccountResponse_AlreadyExistsResult_builder{Resource: r, IsCreateAccountResult: true}.Build(), nil, nil, nil
 	}
-	l.Info("mattermost: created account", zap.String("user_id", created.ID), zap.String("username", created.Username),
+	l.Info("baton-mattermost: created account", zap.String("user_id", created.ID), zap.String("username", created.Username),
 		zap.String("auth_service", created.AuthService), zap.Bool("welcome_email", !req.disableWelcomeEmail))
 	r, err := userResource(created, nil) // a new account has no user report row yet
 	if err != nil {
@@ -317,16 +321,14 @@ func (s *userSyncer) createUser(ctx context.Context, nu *mattermost.NewUser, der
 		if err == nil {
 			return created, nil, nil
 		}
-		if mattermost.HasID(err, mattermost.ErrIDCreateUserLimit) || mattermost.HasID(err, mattermost.ErrIDCreateLicenseUserLimit) {
-			return nil, nil, status.Errorf(codes.FailedPrecondition,
-				"cannot create %s: the server has reached its limit of active users (250 without a licence); "+
-					"deactivate accounts that are no longer used, or add a licence with more seats (%v)", nu.Email, err)
+		if mattermost.HasID(err, mattermost.IDCreateUserLimit, mattermost.IDCreateLicenseSeat) {
+			return nil, nil, refuseUserLimit("create "+nu.Email, err)
 		}
-		if nu.AuthService != "" && mattermost.HasID(err, mattermost.ErrIDSaveUser) {
+		if nu.AuthService != "" && mattermost.HasID(err, mattermost.IDSaveUser) {
 			return nil, nil, fmt.Errorf("creating the %s account %s failed; Mattermost answers this when another account "+
 				"already has the SSO user id (auth_data) %q: %w", nu.AuthService, nu.Email, *nu.AuthData, err)
 		}
-		emailTaken, usernameTaken := mattermost.HasID(err, mattermost.ErrIDEmailExists), mattermost.HasID(err, mattermost.ErrIDUsernameExists)
+		emailTaken, usernameTaken := mattermost.HasID(err, mattermost.IDEmailExists), mattermost.HasID(err, mattermost.IDUsernameExists)
 		if !emailTaken && !usernameTaken {
 			return nil, nil, err
 		}
@@ -335,7 +337,7 @@ func (s *userSyncer) createUser(ctx context.Context, nu *mattermost.NewUser, der
 		switch {
 		case lookupErr == nil:
 			return nil, existing, nil
-		case mattermost.StatusCode(lookupErr) != http.StatusNotFound:
+		case !mattermost.IsNotFound(lookupErr):
 			return nil, nil, errors.Join(err, lookupErr)
 		case emailTaken:
 			return nil, nil, err // taken, yet not found: report the server's own answer
@@ -374,7 +376,7 @@ func (s *userSyncer) randomPassword(ctx context.Context, opts *v2.LocalCredentia
 	length := max(int(opts.GetLength()), minRandomPasswordLength)
 	if serverMin, err := s.client.PasswordMinimumLength(ctx); err != nil {
 		// Not fatal: the server checks the password itself and says what is wrong.
-		ctxzap.Extract(ctx).Warn("mattermost: could not read the server's minimum password length", zap.Error(err))
+		ctxzap.Extract(ctx).Warn("baton-mattermost: could not read the server's minimum password length", zap.Error(err))
 	} else {
 		length = max(length, serverMin)
 	}

@@ -3,6 +3,7 @@ package mattermost
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"sort"
 	"strconv"
@@ -151,4 +152,24 @@ func NormalizeToken(raw string) (string, error) {
 		}
 	}
 	return t, nil
+}
+
+// checkCleartext refuses http:// for hosts other than loopback unless the
+// operator opted in: the token would cross the network (and any HTTP proxy)
+// in clear text, and it is a System Admin's.
+func checkCleartext(base *url.URL, allowHTTP bool) error {
+	if base.Scheme != "http" || allowHTTP || isLoopback(base.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("base-url %s uses http://, which would send the System Admin token to %s in clear text: "+
+		"use https://, or set allow-http if the network path is trusted (e.g. a private link)", base, base.Hostname())
+}
+
+// isLoopback reports whether host names this machine: localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -9,9 +9,9 @@ import (
 // /enable). Unlike PUT /users/{id}/active it also updates the bot record, so
 // the bot shows as disabled in the System Console's bot list too.
 func (c *Client) SetBotActive(ctx context.Context, botUserID string, active bool) error {
-	verb := "/disable"
+	verb := "disable"
 	if active {
-		verb = "/enable"
+		verb = "enable"
 	}
-	return c.do(ctx, http.MethodPost, "/bots/"+pathEscape(botUserID)+verb, nil, nil, nil)
+	return c.write(ctx, http.MethodPost, path("bots", botUserID, verb), nil, nil)
 }

@@ -17,20 +17,6 @@ const (
 // DefaultChannelName is the channel every team member is in and cannot leave.
 const DefaultChannelName = "town-square"
 
-// Error ids of the channel endpoints (server/channels/app, server/channels/api4/channel.go).
-const (
-	ErrChannelMemberMissing  = "app.channel.get_member.missing.app_error"
-	ErrChannelDeletedUser    = "app.channel.add_member.deleted_user.app_error"
-	ErrChannelNotTeamMember  = "app.team.get_member.missing.app_error"
-	ErrChannelLeftTeam       = "api.channel.add_user.to.channel.failed.deleted.app_error"
-	ErrChannelUserDenied     = "api.channel.add_members.user_denied"
-	ErrChannelRemoveDefault  = "api.channel.remove.default.app_error"
-	ErrChannelRemoveDenied   = "api.channel.remove_members.denied"
-	ErrChannelRemoveGroup    = "api.channel.remove_member.group_constrained.app_error"
-	ErrChannelRolesGuest     = "api.channel.update_channel_member_roles.guest.app_error"
-	ErrChannelRolesGuestUser = "api.channel.update_channel_member_roles.user_and_guest.app_error"
-)
-
 // Channel is the part of Mattermost's channel object the connector reads.
 type Channel struct {
 	ID          string `json:"id"`
@@ -63,13 +49,13 @@ type ChannelMember struct {
 	ChannelID string `json:"channel_id"`
 	UserID    string `json:"user_id"`
 	Roles     string `json:"roles"`
-	// Admin is SchemeAdmin, as for teams: role names cannot be trusted with custom schemes.
-	SchemeGuest bool `json:"scheme_guest"`
-	SchemeUser  bool `json:"scheme_user"`
-	SchemeAdmin bool `json:"scheme_admin"`
+	SchemeRoles
 }
 
-// SchemeRoles is the body of the team and channel .../members/{user_id}/schemeRoles endpoints.
+// SchemeRoles are a team or channel membership's scheme roles, and the body of
+// the .../members/{user_id}/schemeRoles endpoints. Admin is SchemeAdmin: with
+// custom permission schemes the role names are generated ids, so role-name
+// strings cannot be trusted.
 type SchemeRoles struct {
 	SchemeAdmin bool `json:"scheme_admin"`
 	SchemeUser  bool `json:"scheme_user"`
@@ -78,30 +64,28 @@ type SchemeRoles struct {
 
 func channelID(ch *Channel) string { return ch.ID }
 
-func userID(u *User) string { return u.ID }
-
 // ListPrivateChannels returns the next part of a team's live private channels
 // (archived ones excluded). Needs manage_system.
-func (c *Client) ListPrivateChannels(ctx context.Context, teamID string, cur Cursor) ([]Channel, *Cursor, error) {
-	return walkOrdered(ctx, c, "/teams/"+pathEscape(teamID)+"/channels/private", nil, cur, channelID)
+func (c *Client) ListPrivateChannels(ctx context.Context, teamID string, cur Cursor) (Page[Channel], error) {
+	return walkOrdered(ctx, c, path("teams", teamID, "channels", "private"), nil, cur, channelID)
 }
 
 // ListPublicChannels returns the next part of a team's live public channels.
-func (c *Client) ListPublicChannels(ctx context.Context, teamID string, cur Cursor) ([]Channel, *Cursor, error) {
-	return walkOrdered(ctx, c, "/teams/"+pathEscape(teamID)+"/channels", nil, cur, channelID)
+func (c *Client) ListPublicChannels(ctx context.Context, teamID string, cur Cursor) (Page[Channel], error) {
+	return walkOrdered(ctx, c, path("teams", teamID, "channels"), nil, cur, channelID)
 }
 
 // ListChannelUsers returns the next part of a channel's members as users,
 // ordered by username. /channels/{id}/members has no ORDER BY, so it cannot
 // be paged exactly; /users?in_channel can (see walkOrdered).
-func (c *Client) ListChannelUsers(ctx context.Context, channelID string, cur Cursor) ([]User, *Cursor, error) {
-	return walkOrdered(ctx, c, "/users", url.Values{"in_channel": {channelID}}, cur, userID)
+func (c *Client) ListChannelUsers(ctx context.Context, channelID string, cur Cursor) (Page[User], error) {
+	return walkOrdered(ctx, c, path("users"), url.Values{"in_channel": {channelID}}, cur, userID)
 }
 
 // GetChannelMembersByIDs returns the memberships of those users that are members of the channel.
 func (c *Client) GetChannelMembersByIDs(ctx context.Context, channelID string, userIDs []string) ([]ChannelMember, error) {
 	var members []ChannelMember
-	if err := c.readByPost(ctx, "/channels/"+pathEscape(channelID)+"/members/ids", userIDs, &members); err != nil {
+	if err := c.readByPost(ctx, path("channels", channelID, "members", "ids"), userIDs, &members); err != nil {
 		return nil, err
 	}
 	return members, nil
@@ -110,7 +94,7 @@ func (c *Client) GetChannelMembersByIDs(ctx context.Context, channelID string, u
 // GetChannel returns one channel by id, archived ones included.
 func (c *Client) GetChannel(ctx context.Context, channelID string) (*Channel, error) {
 	var ch Channel
-	if err := c.do(ctx, http.MethodGet, "/channels/"+pathEscape(channelID), nil, nil, &ch); err != nil {
+	if err := c.get(ctx, path("channels", channelID), nil, &ch); err != nil {
 		return nil, err
 	}
 	return &ch, nil
@@ -134,7 +118,7 @@ func (c *Client) GetChannelMember(ctx context.Context, channelID, userID string)
 // AddChannelMember adds a user to a channel; adding a member is a no-op.
 func (c *Client) AddChannelMember(ctx context.Context, channelID, userID string) (*ChannelMember, error) {
 	var m ChannelMember
-	if err := c.do(ctx, http.MethodPost, "/channels/"+pathEscape(channelID)+"/members", nil,
+	if err := c.write(ctx, http.MethodPost, path("channels", channelID, "members"),
 		map[string]string{"user_id": userID}, &m); err != nil {
 		return nil, err
 	}
@@ -143,12 +127,12 @@ func (c *Client) AddChannelMember(ctx context.Context, channelID, userID string)
 
 // RemoveChannelMember removes a user from a channel.
 func (c *Client) RemoveChannelMember(ctx context.Context, channelID, userID string) error {
-	return c.do(ctx, http.MethodDelete, "/channels/"+pathEscape(channelID)+"/members/"+pathEscape(userID), nil, nil, nil)
+	return c.write(ctx, http.MethodDelete, path("channels", channelID, "members", userID), nil, nil)
 }
 
 // UpdateChannelMemberSchemeRoles sets a member's scheme roles (channel admin = SchemeAdmin).
 func (c *Client) UpdateChannelMemberSchemeRoles(ctx context.Context, channelID, userID string, roles SchemeRoles) error {
-	return c.do(ctx, http.MethodPut, "/channels/"+pathEscape(channelID)+"/members/"+pathEscape(userID)+"/schemeRoles", nil, roles, nil)
+	return c.write(ctx, http.MethodPut, path("channels", channelID, "members", userID, "schemeRoles"), roles, nil)
 }
 
 // ListUserChannelsInTeam returns the live channels of a team that a user is a
@@ -156,7 +140,7 @@ func (c *Client) UpdateChannelMemberSchemeRoles(ctx context.Context, channelID, 
 // belong to no team; they are left out.
 func (c *Client) ListUserChannelsInTeam(ctx context.Context, userID, teamID string) ([]Channel, error) {
 	var all []Channel
-	if err := c.do(ctx, http.MethodGet, "/users/"+pathEscape(userID)+"/teams/"+pathEscape(teamID)+"/channels", nil, nil, &all); err != nil {
+	if err := c.get(ctx, path("users", userID, "teams", teamID, "channels"), nil, &all); err != nil {
 		return nil, err
 	}
 	out := all[:0]

@@ -1,6 +1,7 @@
 // Package mattermost is a small client for the Mattermost REST API v4: the
 // calls baton-mattermost needs, typed, with paging, errors, retries and rate
-// limits handled in one place. It knows nothing about baton resources.
+// limits handled in one place. It knows nothing about baton or gRPC: failures
+// are the typed errors of errors.go, and the caller decides what they mean.
 package mattermost
 
 import (
@@ -10,138 +11,86 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
+	"strings"
 	"time"
 
-	"github.com/conductorone/baton-sdk/pkg/uhttp"
-	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
-	"go.uber.org/ratelimit"
-	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 )
-
-// PerPage is the page size of every page/per_page listing: the server's maximum.
-const PerPage = 200
 
 // Config says how to reach one Mattermost server.
 type Config struct {
 	// BaseURL is the server URL as the operator typed it (see NormalizeBaseURL).
 	BaseURL string
+	// AllowHTTP permits an http:// base URL on a host other than loopback,
+	// where the token would cross the network in clear text.
+	AllowHTTP bool
 	// Token is a personal access token or bot token, sent as a Bearer token.
 	Token string
-	// UserAgent identifies the caller; uhttp appends the SDK's version.
-	UserAgent string
-	// CABundlePath, when set, names a PEM file of extra CAs to trust (for
-	// servers with internal certificates). Verification is never switched off.
-	CABundlePath string
+	// HTTPClient sends the requests (its transport, timeout, TLS settings and
+	// user agent are the caller's); nil means a plain client with a 5-minute
+	// timeout. Its redirect policy is replaced by one that never sends the
+	// token to another scheme or host.
+	HTTPClient *http.Client
 	// RequestsPerSecond caps the request rate client-side; 0 means no cap.
 	RequestsPerSecond int
 	// Retry bounds the client's own retries of transient failures.
 	Retry RetryPolicy
-	// HTTPClient replaces the default transport (tests). Redirects are still checked.
-	HTTPClient *http.Client
+	// OnRetry, when set, hears of every try that failed and will be tried
+	// again, e.g. to log it.
+	OnRetry func(ctx context.Context, r Retry)
 }
 
-// RetryPolicy bounds how a call is retried after a transient failure.
-//
-// Two budgets apply. A 429 (rate limited) was not processed, and the server
-// says when to come back, so it is waited out as often as needed, as long as
-// the waits of one call stay within RateLimitPatience. Any other transient
-// failure (408, 5xx, a dropped connection, a timeout, a truncated or
-// malformed body) is retried with exponential backoff until MaxAttempts
-// tries failed. When a budget runs out the call fails with a code baton-sdk
-// does not retry (see Error.GRPCStatus), so a persistently failing server
-// ends the run instead of looping forever.
-type RetryPolicy struct {
-	MaxAttempts int           // tries per call, the first included, not counting 429s (default 6)
-	BaseDelay   time.Duration // first backoff, doubled on each retry (default 500ms)
-	MaxDelay    time.Duration // cap of one backoff wait and of a 5xx Retry-After (default 30s)
-	// RateLimitPatience caps the total time one call waits out 429 answers
-	// (default 10m). A 429 asking for a longer wait ends the call at once.
-	RateLimitPatience time.Duration
+// Retry describes a failed try that is about to be tried again.
+type Retry struct {
+	Call
+	Try  int           // the try that failed, from 1
+	Wait time.Duration // the pause before the next try
+	Err  error         // why it failed
 }
 
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = 6
-	}
-	if p.BaseDelay <= 0 {
-		p.BaseDelay = 500 * time.Millisecond
-	}
-	if p.MaxDelay <= 0 {
-		p.MaxDelay = 30 * time.Second
-	}
-	if p.RateLimitPatience <= 0 {
-		p.RateLimitPatience = 10 * time.Minute
-	}
-	return p
-}
-
-// backoff is the wait after the n-th failure: exponential with jitter, so
-// retries never spin and concurrent callers do not retry in lockstep.
-func (p RetryPolicy) backoff(n int) time.Duration {
-	d := p.BaseDelay << min(max(n-1, 0), 16)
-	d += rand.N(d/2 + 1) //nolint:gosec // jitter needs no cryptographic randomness
-	return min(d, p.MaxDelay)
-}
+// MaxBodyBytes bounds every answer's body: far above a real page (a page of
+// 200 users is ~200 KB), low enough that an endless body cannot fill memory.
+const MaxBodyBytes int64 = 32 << 20
 
 // Client calls one Mattermost server's REST API v4.
-//
-// It sends requests with a plain *http.Client (built by uhttp, for its
-// logging, user agent and TLS options), not through uhttp's BaseHttpClient:
-// that wrapper copies every 200 answer to a GET into an in-memory response
-// cache, even for requests marked Cache-Control: no-cache, and a sync reads
-// each page once, so the cache only costs a copy of every page and memory.
-// Retries, errors and the rate cap are handled here anyway.
 type Client struct {
 	http    *http.Client
 	baseURL *url.URL // server root, e.g. https://chat.example.com/mattermost
 	token   string
 	retry   RetryPolicy
-	limiter ratelimit.Limiter // nil: no client-side cap
+	onRetry func(context.Context, Retry)
+	limiter *rate.Limiter // nil: no client-side cap
 }
 
 // New checks the configuration and builds a client. It makes no request.
-func New(ctx context.Context, cfg Config) (*Client, error) {
+func New(cfg Config) (*Client, error) {
 	base, err := NormalizeBaseURL(cfg.BaseURL)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCleartext(base, cfg.AllowHTTP); err != nil {
 		return nil, err
 	}
 	token, err := NormalizeToken(cfg.Token)
 	if err != nil {
 		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		opts := []uhttp.Option{uhttp.WithLogger(true, ctxzap.Extract(ctx))}
-		if cfg.UserAgent != "" {
-			opts = append(opts, uhttp.WithUserAgent(cfg.UserAgent))
-		}
-		if cfg.CABundlePath != "" {
-			tlsCfg, err := tlsConfigWithCABundle(cfg.CABundlePath)
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, uhttp.WithTLSClientConfig(tlsCfg))
-		}
-		if hc, err = uhttp.NewClient(ctx, opts...); err != nil {
-			return nil, fmt.Errorf("mattermost: creating HTTP client: %w", err)
-		}
-	} else {
-		copied := *hc
+	hc := &http.Client{Timeout: 5 * time.Minute}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
 		hc = &copied
 	}
 	hc.CheckRedirect = sameOriginRedirects(base)
-
-	c := &Client{http: hc, baseURL: base, token: token, retry: cfg.Retry.withDefaults()}
+	c := &Client{http: hc, baseURL: base, token: token, retry: cfg.Retry.withDefaults(), onRetry: cfg.OnRetry}
 	if cfg.RequestsPerSecond > 0 {
-		// Not uhttp.WithRateLimiter: its limiter keeps a slack of 10, so
-		// after an idle moment (the SDK storing a page) it lets up to 10
-		// requests through back to back, over the very limit this option
-		// exists to respect. Every try, retries included, takes a slot.
-		c.limiter = ratelimit.New(cfg.RequestsPerSecond, ratelimit.WithoutSlack)
+		// A burst of one: after an idle moment (the SDK storing a page) the
+		// requests still go out evenly spaced, never back to back over the
+		// very limit this option exists to respect. Every try, retries
+		// included, takes a slot.
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), 1)
 	}
 	return c, nil
 }
@@ -149,117 +98,130 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 // BaseURL returns the normalised server URL (never holds credentials).
 func (c *Client) BaseURL() string { return c.baseURL.String() }
 
-// do sends one API call, retrying transient failures within the retry policy,
-// and decodes a JSON answer into out (when out is not nil).
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	return c.send(ctx, method, path, query, in, out, method != http.MethodPost)
+// endpoint is a request path below /api/v4, built from path segments that are
+// escaped exactly once.
+type endpoint struct {
+	path    string // unescaped, e.g. /teams/ab/members
+	escaped string // as sent
+	err     error
 }
 
-// readByPost sends a POST that only reads (such as /channels/{id}/members/ids,
-// which takes its ids in the body), so it may be repeated like a GET.
-func (c *Client) readByPost(ctx context.Context, path string, in, out any) error {
-	return c.send(ctx, http.MethodPost, path, nil, in, out, true)
-}
+// ErrBadPathSegment is returned, before any request, for an id that cannot
+// be a path segment (empty, "." or ".."): it would address another endpoint.
+var ErrBadPathSegment = errors.New("not a valid id for a request path")
 
-// send makes the call; repeatable says whether it may be repeated after a
-// failure that the server may already have acted on.
-func (c *Client) send(ctx context.Context, method, path string, query url.Values, in, out any, repeatable bool) error {
-	u := *c.baseURL
-	u.Path = c.baseURL.Path + apiPath + path
-	u.RawQuery = query.Encode()
-	shown := u.Path
-	if u.RawQuery != "" {
-		shown += "?" + u.RawQuery
+// path joins segments into an endpoint, e.g. path("teams", id, "members").
+func path(segments ...string) endpoint {
+	var ep endpoint
+	for _, s := range segments {
+		if s == "" || s == "." || s == ".." {
+			ep.err = fmt.Errorf("mattermost: %q is %w", s, ErrBadPathSegment)
+			return ep
+		}
+		ep.path += "/" + s
+		ep.escaped += "/" + url.PathEscape(s)
 	}
-	var failures int              // failed tries other than 429s
-	var rateLimited time.Duration // time spent waiting out 429s
-	for tries := 1; ; tries++ {
-		e := c.attempt(ctx, method, &u, shown, in, out)
-		if e == nil {
+	return ep
+}
+
+func (c *Client) get(ctx context.Context, ep endpoint, query url.Values, out any) error {
+	return c.send(ctx, http.MethodGet, ep, query, nil, out, true)
+}
+
+// readByPost sends a POST that only reads (such as /teams/{id}/members/ids,
+// which takes its ids in the body), so it may be repeated like a GET.
+func (c *Client) readByPost(ctx context.Context, ep endpoint, in, out any) error {
+	return c.send(ctx, http.MethodPost, ep, nil, in, out, true)
+}
+
+// write sends a call that changes data. It is tried again only when a try
+// certainly did not reach the server; otherwise its failure is a
+// *TransientError with MayHaveApplied set, and the caller reads the state.
+func (c *Client) write(ctx context.Context, method string, ep endpoint, in, out any) error {
+	return c.send(ctx, method, ep, nil, in, out, false)
+}
+
+// send makes the call, retrying within the retry policy; repeatable says
+// whether it may be repeated after a failure the server may have acted on.
+func (c *Client) send(ctx context.Context, method string, ep endpoint, query url.Values, in, out any, repeatable bool) error {
+	if ep.err != nil {
+		return ep.err
+	}
+	call, u := c.request(method, ep, query)
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("%s: encoding the request: %w", call, err)
+		}
+	}
+	budget := retries{policy: c.retry, repeatable: repeatable}
+	for {
+		f := c.attempt(ctx, call, u.String(), body, out)
+		if f == nil {
 			return nil
 		}
-		e.Attempts = tries
-		e.redact(c.token)
-		wait, ok := c.nextWait(ctx, repeatable, e, &failures, &rateLimited)
-		if !ok {
-			return e
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", call, ctx.Err())
 		}
-		ctxzap.Extract(ctx).Warn("mattermost: retrying after a transient failure",
-			zap.String("call", method+" "+shown), zap.Int("try", tries),
-			zap.Duration("wait", wait), zap.String("error", e.Error()))
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			e.ctxErr = ctx.Err()
-			return e
-		case <-timer.C:
-		}
-	}
-}
-
-// nextWait decides whether a failed call is tried again and after how long,
-// charging the failure to the budget it belongs to (see RetryPolicy).
-func (c *Client) nextWait(ctx context.Context, repeatable bool, e *Error, failures *int, rateLimited *time.Duration) (time.Duration, bool) {
-	if ctx.Err() != nil {
-		e.ctxErr = ctx.Err()
-		return 0, false
-	}
-	if !e.transient {
-		return 0, false
-	}
-	if e.StatusCode == http.StatusTooManyRequests {
-		// Honour the server's wait; without one, back off so a bare 429 never spins.
-		wait := e.retryAfter
-		if wait <= 0 {
-			wait = c.retry.backoff(int(*rateLimited/c.retry.BaseDelay) + 1)
-		}
-		if *rateLimited+wait > c.retry.RateLimitPatience {
-			e.rateLimitExhausted, e.rateLimitWaited = true, *rateLimited
-			return 0, false
-		}
-		*rateLimited += wait
-		return wait, true
-	}
-	*failures++
-	if !retryable(repeatable, e) || *failures >= c.retry.MaxAttempts {
-		return 0, false
-	}
-	wait := c.retry.backoff(*failures)
-	if e.retryAfter > wait {
-		wait = min(e.retryAfter, c.retry.MaxDelay)
-	}
-	return wait, true
-}
-
-// retryable says whether a transient failure may be retried: a request that
-// never left (refused connection) or was answered 429 was not processed, so
-// any call may be repeated; other failures may have been applied, so only
-// calls that are safe to repeat are.
-func retryable(repeatable bool, e *Error) bool {
-	return e.notSent || e.StatusCode == http.StatusTooManyRequests || repeatable
-}
-
-func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown string, in, out any) *Error {
-	var reqBody io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
+		wait, err := budget.next(call, f)
 		if err != nil {
-			return &Error{Method: method, Path: shown, Err: err}
+			return err
 		}
-		reqBody = bytes.NewReader(b)
+		if c.onRetry != nil {
+			c.onRetry(ctx, Retry{Call: call, Try: budget.tries, Wait: wait, Err: f.err})
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%s: %w", call, err)
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
+}
+
+// request is the URL of a call, and the Call that names it in errors.
+func (c *Client) request(method string, ep endpoint, query url.Values) (Call, *url.URL) {
+	u := *c.baseURL
+	u.Path = c.baseURL.Path + apiPath + ep.path
+	u.RawPath = c.baseURL.EscapedPath() + apiPath + ep.escaped
+	u.RawQuery = query.Encode()
+	call := Call{Method: method, Path: u.EscapedPath()}
+	if u.RawQuery != "" {
+		call.Path += "?" + u.RawQuery
+	}
+	call.Path = serverText(call.Path, c.token)
+	return call, &u
+}
+
+// sleep waits d, or less if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// attempt sends one try; nil means it succeeded and out holds the answer.
+func (c *Client) attempt(ctx context.Context, call Call, target string, body []byte, out any) *failure {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, call.Method, target, rd)
 	if err != nil {
-		return &Error{Method: method, Path: shown, Err: err}
+		return &failure{err: fmt.Errorf("%s: %w", call, err)}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
-	if in != nil {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.limiter != nil {
-		c.limiter.Take()
+		if err := c.limiter.Wait(ctx); err != nil {
+			return &failure{err: fmt.Errorf("%s: %w", call, err)}
+		}
 	}
 	resp, err := c.http.Do(req) // #nosec G704 -- the configured server only; sameOriginRedirects checks redirects
 	if resp != nil {
@@ -269,41 +231,82 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, shown s
 	switch {
 	case errors.As(err, &redirect):
 		// net/http hands back the redirect answer itself with our refusal; the refusal is the news.
-		return &Error{Method: method, Path: shown, Err: redirect}
+		redirect.Call = call
+		return &failure{err: redirect}
 	case resp == nil:
 		// No answer: connection refused or reset, timeout, TLS or DNS failure.
-		return transportError(ctx, method, shown, err)
+		return transportFailure(call, err)
 	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil && bodyReadFailed(err) {
+	requestID := serverText(resp.Header.Get("X-Request-Id"), c.token)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	switch {
+	case int64(len(data)) > MaxBodyBytes:
+		return &failure{err: &ResponseTooLargeError{Call: call, Limit: MaxBodyBytes}}
+	case err != nil && bodyReadFailed(err):
 		// The answer was cut short (a proxy or the server dropped the
 		// connection mid-body): whatever the status, we do not know what
 		// the server said, and another try may get the whole answer.
-		return &Error{Method: method, Path: shown, StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id"),
-			Err: fmt.Errorf("the answer was cut short: %w", transportCause(err)), transient: true}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newHTTPError(method, shown, resp, c.scrub(body))
-	}
-	if out == nil {
+		return &failure{err: fmt.Errorf("HTTP %d, the answer was cut short: %w", resp.StatusCode, transportCause(err)), transient: true}
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return c.errorAnswer(call, resp, data, requestID)
+	case out == nil:
 		return nil
+	case !isJSON(resp.Header.Get("Content-Type")):
+		return &failure{err: &NotMattermostError{Call: call, StatusCode: resp.StatusCode,
+			ContentType: serverText(resp.Header.Get("Content-Type"), c.token), BodyStart: serverText(string(data), c.token), RequestID: requestID}}
 	}
-	if ct := resp.Header.Get("Content-Type"); !uhttp.IsJSONContentType(ct) {
-		return &Error{Method: method, Path: shown, StatusCode: resp.StatusCode, ContentType: ct,
-			BodySnippet: snippet(c.scrub(body)), Err: errNotJSON, RequestID: resp.Header.Get("X-Request-Id")}
-	}
-	if err := decodeJSON(body, out); err != nil {
+	if err := decodeJSON(data, out); err != nil {
 		// A body cut short by a proxy decodes as malformed JSON: worth another try.
-		return &Error{Method: method, Path: shown, StatusCode: resp.StatusCode, Err: fmt.Errorf("decoding the answer: %w", err),
-			RequestID: resp.Header.Get("X-Request-Id"), transient: true}
+		return &failure{err: fmt.Errorf("decoding the answer: %s", serverText(err.Error(), c.token)), transient: true}
 	}
 	return nil
 }
 
-// scrub removes the token from a body before any of it goes into an error,
-// so that not even a part of it survives truncation to a snippet.
-func (c *Client) scrub(body []byte) []byte {
-	return bytes.ReplaceAll(body, []byte(c.token), []byte(redacted))
+// appError is the JSON body Mattermost sends with errors (model.AppError).
+type appError struct {
+	ID            string `json:"id"`
+	Message       string `json:"message"`
+	DetailedError string `json:"detailed_error"`
+	RequestID     string `json:"request_id"`
+}
+
+// errorAnswer classifies a non-2xx answer.
+func (c *Client) errorAnswer(call Call, resp *http.Response, body []byte, requestID string) *failure {
+	now := time.Now()
+	var ae appError
+	isAppError := isJSON(resp.Header.Get("Content-Type")) && json.Unmarshal(body, &ae) == nil
+	if resp.StatusCode == http.StatusTooManyRequests {
+		// Mattermost's own limiter answers 429 with text/plain "limit exceeded".
+		msg := ae.Message
+		if !isAppError {
+			msg = string(body)
+		}
+		return rateLimitFailure(call, resp.Header, serverText(msg, c.token), now)
+	}
+	var err error
+	if isAppError {
+		if ae.RequestID != "" {
+			requestID = serverText(ae.RequestID, c.token)
+		}
+		err = &APIError{Call: call, StatusCode: resp.StatusCode, ID: ErrorID(serverText(ae.ID, c.token)),
+			Message: serverText(ae.Message, c.token), DetailedError: serverText(ae.DetailedError, c.token), RequestID: requestID}
+	} else {
+		err = &NotMattermostError{Call: call, StatusCode: resp.StatusCode, ContentType: serverText(resp.Header.Get("Content-Type"), c.token),
+			BodyStart: serverText(string(body), c.token), RequestID: requestID}
+	}
+	f := &failure{err: err}
+	// 501 is Mattermost's "api endpoint requires a license": it will not change on a retry.
+	if resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented {
+		f.transient = true
+		f.retryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	}
+	return f
+}
+
+// isJSON reports whether a Content-Type is JSON (application/json, or a +json type).
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // decodeJSON decodes an answer. JSON null is refused: Mattermost always
@@ -315,43 +318,4 @@ func decodeJSON(body []byte, out any) error {
 		return errors.New("the server answered null")
 	}
 	return json.Unmarshal(body, out)
-}
-
-// Page is one page of a page/per_page listing.
-type Page[T any] struct {
-	Items []T
-	// NextPage is the page to fetch next, or 0 when this was the last page.
-	NextPage int
-}
-
-// listPage fetches page `page` of a listing at PerPage items a page. A page
-// shorter than PerPage is the last one, so no empty page is ever fetched
-// except after an exact multiple of PerPage.
-func listPage[T any](ctx context.Context, c *Client, path string, query url.Values, page int) (Page[T], error) {
-	var items []T
-	if err := c.getPage(ctx, path, query, page, PerPage, &items); err != nil {
-		return Page[T]{}, err
-	}
-	return pageOf(items, page), nil
-}
-
-// getPage fetches the items [page*perPage, (page+1)*perPage) of a listing
-// into out (a slice, or an object for listings that wrap their items).
-func (c *Client) getPage(ctx context.Context, path string, query url.Values, page, perPage int, out any) error {
-	q := url.Values{}
-	for k, v := range query {
-		q[k] = v
-	}
-	q.Set("page", strconv.Itoa(page))
-	q.Set("per_page", strconv.Itoa(perPage))
-	return c.do(ctx, http.MethodGet, path, q, nil, out)
-}
-
-// pageOf wraps the items of page `page`; a page shorter than PerPage is the last.
-func pageOf[T any](items []T, page int) Page[T] {
-	p := Page[T]{Items: items}
-	if len(items) >= PerPage {
-		p.NextPage = page + 1
-	}
-	return p
 }

@@ -2,7 +2,6 @@ package mattermost
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 )
 
@@ -30,44 +29,43 @@ const (
 	GroupSourceLDAP   = "ldap"
 )
 
+func groupID(g *Group) string { return g.ID }
+
 // ListGroups returns one page of the server's live groups of every source
 // (archived ones excluded), ordered by display name.
-func (c *Client) ListGroups(ctx context.Context, page int) (Page[Group], error) {
-	return listPage[Group](ctx, c, "/groups", nil, page)
+func (c *Client) ListGroups(ctx context.Context, cur Cursor) (Page[Group], error) {
+	return listPage(ctx, c, path("groups"), nil, cur, groupID)
 }
 
 // ListGroupMembers returns one page of a group's members (active users only).
-func (c *Client) ListGroupMembers(ctx context.Context, groupID string, page int) (Page[User], error) {
-	var body struct {
-		Members []User `json:"members"`
-	}
-	if err := c.getPage(ctx, "/groups/"+pathEscape(groupID)+"/members", nil, page, PerPage, &body); err != nil {
-		return Page[User]{}, err
-	}
-	return pageOf(body.Members, page), nil
+func (c *Client) ListGroupMembers(ctx context.Context, groupID string, cur Cursor) (Page[User], error) {
+	return listEnveloped(ctx, c, path("groups", groupID, "members"), nil, cur, userID,
+		func(body *struct {
+			Members []User `json:"members"`
+		}) []User {
+			return body.Members
+		})
 }
 
 // ListTeamGroups returns one page of the groups linked to a team, each with
 // SchemeAdmin telling whether its members are team admins. Needs a license
 // with LDAP groups.
-func (c *Client) ListTeamGroups(ctx context.Context, teamID string, page int) (Page[Group], error) {
-	return c.listLinkedGroups(ctx, "/teams/"+pathEscape(teamID)+"/groups", page)
+func (c *Client) ListTeamGroups(ctx context.Context, teamID string, cur Cursor) (Page[Group], error) {
+	return c.listLinkedGroups(ctx, path("teams", teamID, "groups"), cur)
 }
 
 // ListChannelGroups returns one page of the groups linked to a channel, each
 // with SchemeAdmin telling whether its members are channel admins.
-func (c *Client) ListChannelGroups(ctx context.Context, channelID string, page int) (Page[Group], error) {
-	return c.listLinkedGroups(ctx, "/channels/"+pathEscape(channelID)+"/groups", page)
+func (c *Client) ListChannelGroups(ctx context.Context, channelID string, cur Cursor) (Page[Group], error) {
+	return c.listLinkedGroups(ctx, path("channels", channelID, "groups"), cur)
 }
 
-func (c *Client) listLinkedGroups(ctx context.Context, path string, page int) (Page[Group], error) {
-	var body struct {
+func (c *Client) listLinkedGroups(ctx context.Context, ep endpoint, cur Cursor) (Page[Group], error) {
+	return listEnveloped(ctx, c, ep, nil, cur, groupID, func(body *struct {
 		Groups []Group `json:"groups"`
-	}
-	if err := c.getPage(ctx, path, nil, page, PerPage, &body); err != nil {
-		return Page[Group]{}, err
-	}
-	return pageOf(body.Groups, page), nil
+	}) []Group {
+		return body.Groups
+	})
 }
 
 // License is what GET /license/client?format=old tells about the server's license.
@@ -95,7 +93,7 @@ func (l License) AllowsGroups() bool { return l.AllowsCustomGroups() || (l.IsLic
 // GetLicense returns the server's license summary.
 func (c *Client) GetLicense(ctx context.Context) (License, error) {
 	var props map[string]string
-	if err := c.do(ctx, http.MethodGet, "/license/client", url.Values{"format": {"old"}}, nil, &props); err != nil {
+	if err := c.get(ctx, path("license", "client"), url.Values{"format": {"old"}}, &props); err != nil {
 		return License{}, err
 	}
 	return License{

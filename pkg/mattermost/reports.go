@@ -2,7 +2,6 @@ package mattermost
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strconv"
 )
@@ -22,30 +21,37 @@ type UserReport struct {
 	LastPostDate int64 `json:"last_post_date"`
 }
 
-// ReportCursor is a position in the user report's (username, id) order: a
-// page starts right after it. Any user's username and id are a valid cursor,
+// ReportAfter is the report's cursor just after a user: the report is ordered
+// by (username, id), so any user's username and id are a valid position,
 // also a bot's, although bots are not in the report.
-type ReportCursor struct {
-	Username string
-	ID       string
-}
+func ReportAfter(username, id string) Cursor { return Cursor{AfterKey: username, AfterID: id} }
 
 // ListUserReport returns up to ReportPageSize rows of the user report in
-// username order, starting after `after` (from the start when nil). The order
-// is the same as GET /users, which lets a caller walk both side by side.
-func (c *Client) ListUserReport(ctx context.Context, after *ReportCursor) ([]UserReport, error) {
+// username order, starting at cur (keyset paging: AfterKey and AfterID). The
+// order is the same as GET /users, which lets a caller walk both side by side.
+func (c *Client) ListUserReport(ctx context.Context, cur Cursor) (Page[UserReport], error) {
 	q := url.Values{
 		"sort_column": {"Username"},
 		"direction":   {"next"},
 		"page_size":   {strconv.Itoa(ReportPageSize)},
 	}
-	if after != nil {
-		q.Set("from_column_value", after.Username)
-		q.Set("from_id", after.ID)
+	if cur.AfterID != "" {
+		q.Set("from_column_value", cur.AfterKey)
+		q.Set("from_id", cur.AfterID)
 	}
 	var rows []UserReport
-	if err := c.do(ctx, http.MethodGet, "/reports/users", q, nil, &rows); err != nil {
-		return nil, err
+	if err := c.get(ctx, path("reports", "users"), q, &rows); err != nil {
+		return Page[UserReport]{}, err
 	}
-	return rows, nil
+	p := Page[UserReport]{Items: rows}
+	if len(rows) >= ReportPageSize {
+		last := rows[len(rows)-1]
+		next := ReportAfter(last.Username, last.ID)
+		if next.AfterKey == cur.AfterKey && next.AfterID == cur.AfterID {
+			call, _ := c.request("GET", path("reports", "users"), q)
+			return Page[UserReport]{}, &ListError{Call: call, Reason: "the page ends where it started: the server repeats it"}
+		}
+		p.Next = &next
+	}
+	return p, nil
 }

@@ -34,17 +34,11 @@ const (
 	RoleSystemPostAllPublic    = "system_post_all_public"
 )
 
-// Mattermost error ids of PUT /users/{id}/roles.
-const (
-	ErrLastAdmin        = "app.user.update.lastAdmin.app_error"
-	ErrRoleNeedsLicense = "api.user.update_user_roles.license.app_error"
-)
-
 // GetRolesByNames returns the roles with the given names; names the server
 // does not know are left out of the answer. The server takes up to 100 names.
 func (c *Client) GetRolesByNames(ctx context.Context, names []string) ([]Role, error) {
 	var roles []Role
-	if err := c.readByPost(ctx, "/roles/names", names, &roles); err != nil {
+	if err := c.readByPost(ctx, path("roles", "names"), names, &roles); err != nil {
 		return nil, err
 	}
 	return roles, nil
@@ -54,13 +48,13 @@ func (c *Client) GetRolesByNames(ctx context.Context, names []string) ([]Role, e
 // role. The server matches a substring (Roles LIKE %role%), so a page also
 // holds users of longer role names (system_post_all finds system_post_all_public
 // holders): callers must check User.HasRole. Deactivated users and bots are included.
-func (c *Client) ListUsersWithRole(ctx context.Context, role string, page int) (Page[User], error) {
-	return listPage[User](ctx, c, "/users", url.Values{"role": {role}}, page)
+func (c *Client) ListUsersWithRole(ctx context.Context, role string, cur Cursor) (Page[User], error) {
+	return listPage(ctx, c, path("users"), url.Values{"role": {role}}, cur, userID)
 }
 
 // UpdateUserRoles replaces a user's system roles with roles (a space-separated
 // set that must hold system_user or system_guest).
 func (c *Client) UpdateUserRoles(ctx context.Context, userID string, roles []string) error {
 	body := map[string]string{"roles": strings.Join(roles, " ")}
-	return c.do(ctx, http.MethodPut, "/users/"+pathEscape(userID)+"/roles", nil, body, nil)
+	return c.write(ctx, http.MethodPut, path("users", userID, "roles"), body, nil)
 }

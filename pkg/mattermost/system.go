@@ -3,7 +3,6 @@ package mattermost
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 )
@@ -15,7 +14,7 @@ const PasswordMaximumLength = 72
 // the client configuration (GET /config/client?format=old), which any session may read.
 func (c *Client) PasswordMinimumLength(ctx context.Context) (int, error) {
 	var cfg map[string]string
-	if err := c.do(ctx, http.MethodGet, "/config/client", url.Values{"format": {"old"}}, nil, &cfg); err != nil {
+	if err := c.get(ctx, path("config", "client"), url.Values{"format": {"old"}}, &cfg); err != nil {
 		return 0, err
 	}
 	n, err := strconv.Atoi(cfg["PasswordMinimumLength"])

@@ -13,15 +13,32 @@ import (
 	"os"
 	"strings"
 	"syscall"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
-// tlsConfigWithCABundle trusts the system roots plus the PEM bundle at path.
-// It only ever adds trust: certificate verification is never switched off.
-func tlsConfigWithCABundle(path string) (*tls.Config, error) {
-	pem, err := os.ReadFile(path)
+// maxCABundleBytes bounds a ca-bundle file: a bundle of every public root
+// CA is ~250 KB.
+const maxCABundleBytes = 4 << 20
+
+// TLSConfigWithCABundle trusts the system roots plus the PEM bundle at path,
+// which must be a regular file of at most 4 MiB (a FIFO or a device would
+// hang or fill memory). It only ever adds trust: certificate verification is
+// never switched off.
+func TLSConfigWithCABundle(path string) (*tls.Config, error) {
+	f, err := os.Open(path) // #nosec G304 -- the operator's own ca-bundle option
+	if err != nil {
+		return nil, fmt.Errorf("ca-bundle: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("ca-bundle: %w", err)
+	case !info.Mode().IsRegular():
+		return nil, fmt.Errorf("ca-bundle %s is not a regular file: give the path of a PEM file", path)
+	case info.Size() > maxCABundleBytes:
+		return nil, fmt.Errorf("ca-bundle %s is %d MiB, more than a certificate bundle can be (%d MiB at most)", path, info.Size()>>20, maxCABundleBytes>>20)
+	}
+	pem, err := io.ReadAll(io.LimitReader(f, maxCABundleBytes))
 	if err != nil {
 		return nil, fmt.Errorf("ca-bundle: %w", err)
 	}
@@ -35,17 +52,6 @@ func tlsConfigWithCABundle(path string) (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
-// RedirectError is a redirect the client refused to follow.
-type RedirectError struct {
-	Base   string // the configured server URL
-	Target string // where the server redirected to, without user info or query
-	Reason string
-}
-
-func (e *RedirectError) Error() string {
-	return fmt.Sprintf("refused to follow the server's redirect to %s: %s (base-url is %s)", e.Target, e.Reason, e.Base)
-}
-
 // sameOriginRedirects follows a redirect only to the configured scheme and
 // host, so the token is never sent anywhere else (net/http would forward the
 // Authorization header to the same host on another port or scheme), and only
@@ -53,7 +59,7 @@ func (e *RedirectError) Error() string {
 func sameOriginRedirects(base *url.URL) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		refuse := func(reason string) error {
-			return &RedirectError{Base: base.String(), Target: redactURL(req.URL), Reason: reason}
+			return &RedirectError{Base: base.String(), Target: serverText(redactURL(req.URL), ""), Reason: reason}
 		}
 		switch {
 		case len(via) >= 5:
@@ -70,18 +76,19 @@ func sameOriginRedirects(base *url.URL) func(*http.Request, []*http.Request) err
 // errTimeout replaces net/http's long-winded timeout errors.
 var errTimeout = errors.New("no answer within the HTTP timeout (http-timeout-seconds)")
 
-// transportError builds the error for a request that got no answer.
-func transportError(ctx context.Context, method, shown string, err error) *Error {
-	e := &Error{Method: method, Path: shown, Err: transportCause(err)}
-	if ctx.Err() != nil {
-		e.ctxErr = ctx.Err()
-		return e
+// transportFailure classifies a request that got no answer.
+func transportFailure(call Call, err error) *failure {
+	cause := transportCause(err)
+	switch {
+	case IsCertificateError(err):
+		return &failure{err: &TLSError{Call: call, Certificate: true, Err: cause}}
+	case isTLSError(err):
+		return &failure{err: &TLSError{Call: call, Err: cause}}
+	case isHostNotFound(err):
+		return &failure{err: &NetworkError{Call: call, Err: cause}}
 	}
 	var op *net.OpError
-	e.notSent = errors.As(err, &op) && op.Op == "dial"
-	// TLS and DNS failures are configuration problems: another try will not fix them.
-	e.transient = !IsCertificateError(err) && !isTLSError(err) && !isHostNotFound(err)
-	return e
+	return &failure{err: cause, transient: true, notSent: errors.As(err, &op) && op.Op == "dial"}
 }
 
 // transportCause digs the useful cause out of net/http's url.Error (which
@@ -97,7 +104,7 @@ func transportCause(err error) error {
 		return dnsErr
 	case errors.As(err, &op):
 		return op
-	case status.Code(err) == codes.DeadlineExceeded, isTimeout(err):
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return errTimeout
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return io.ErrUnexpectedEOF

@@ -2,7 +2,6 @@ package mattermost
 
 import (
 	"context"
-	"net/http"
 	"strings"
 )
 
@@ -54,7 +53,7 @@ func (u *User) IsGuest() bool { return u.HasRole(RoleSystemGuest) }
 // GetMe returns the user the token belongs to.
 func (c *Client) GetMe(ctx context.Context) (*User, error) {
 	var u User
-	if err := c.do(ctx, http.MethodGet, "/users/me", nil, nil, &u); err != nil {
+	if err := c.get(ctx, path("users", "me"), nil, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -63,14 +62,16 @@ func (c *Client) GetMe(ctx context.Context) (*User, error) {
 // GetUser returns one user by id, deactivated users included.
 func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 	var u User
-	if err := c.do(ctx, http.MethodGet, "/users/"+pathEscape(userID), nil, nil, &u); err != nil {
+	if err := c.get(ctx, path("users", userID), nil, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
 }
 
+func userID(u *User) string { return u.ID }
+
 // ListUsers returns one page of all users, ordered by username: deactivated
 // users, bots and remote users included.
-func (c *Client) ListUsers(ctx context.Context, page int) (Page[User], error) {
-	return listPage[User](ctx, c, "/users", nil, page)
+func (c *Client) ListUsers(ctx context.Context, cur Cursor) (Page[User], error) {
+	return listPage(ctx, c, path("users"), nil, cur, userID)
 }

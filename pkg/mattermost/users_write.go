@@ -5,31 +5,6 @@ import (
 	"net/http"
 )
 
-// Mattermost error ids the account lifecycle branches on.
-const (
-	// ErrIDEmailExists: POST /users with an e-mail address another account has.
-	ErrIDEmailExists = "app.user.save.email_exists.app_error"
-	// ErrIDUsernameExists: POST /users with a username another account (or a group) has.
-	ErrIDUsernameExists = "app.user.save.username_exists.app_error"
-	// ErrIDSaveUser: POST /users failed in the database; an SSO account whose
-	// auth_data another account already has ends here (HTTP 500, unique key users_authdata_key).
-	ErrIDSaveUser = "app.user.save.app_error"
-	// ErrIDMissingAccount: GET /users/{id}, /users/email/{e}, /users/username/{u} of an unknown user.
-	ErrIDMissingAccount = "app.user.missing_account.const"
-	// ErrIDManagedByLDAP: PUT /users/{id}/active on an LDAP account; the LDAP sync owns its status.
-	ErrIDManagedByLDAP = "api.user.update_active.cannot_modify_status_when_user_is_managed_by_ldap.app_error"
-	// ErrIDGuestAccountsDisabled: re-activating a guest while guest accounts are switched off.
-	ErrIDGuestAccountsDisabled = "api.user.update_active.cannot_enable_guest_when_guest_feature_is_disabled.app_error"
-	// ErrIDUserLimit and ErrIDLicenseUserLimit: re-activating a user would
-	// exceed the limit of active users (the licence's, or 250 on an unlicensed server).
-	ErrIDUserLimit        = "app.user.update_active.user_limit.exceeded"
-	ErrIDLicenseUserLimit = "app.user.update_active.license_user_limit.exceeded"
-	// ErrIDCreateUserLimit and ErrIDCreateLicenseUserLimit: creating a user
-	// would exceed the limit of active users (250 on an unlicensed server).
-	ErrIDCreateUserLimit        = "api.user.create_user.user_limits.exceeded"
-	ErrIDCreateLicenseUserLimit = "api.user.create_user.license_user_limits.exceeded"
-)
-
 // SSO authentication services an account can be created with (model.UserAuthService*).
 var AuthServices = []string{"saml", "ldap", "openid", "gitlab", "google", "office365"}
 
@@ -58,7 +33,7 @@ type NewUser struct {
 // most one account.
 func (c *Client) CreateUser(ctx context.Context, u *NewUser) (*User, error) {
 	var out User
-	if err := c.do(ctx, http.MethodPost, "/users", nil, u, &out); err != nil {
+	if err := c.write(ctx, http.MethodPost, path("users"), u, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -67,7 +42,7 @@ func (c *Client) CreateUser(ctx context.Context, u *NewUser) (*User, error) {
 // GetUserByEmail returns the account with this e-mail address (System Admins only).
 func (c *Client) GetUserByEmail(ctx context.Context, email string) (*User, error) {
 	var u User
-	if err := c.do(ctx, http.MethodGet, "/users/email/"+pathEscape(email), nil, nil, &u); err != nil {
+	if err := c.get(ctx, path("users", "email", email), nil, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -76,7 +51,7 @@ func (c *Client) GetUserByEmail(ctx context.Context, email string) (*User, error
 // GetUserByUsername returns the account with this username.
 func (c *Client) GetUserByUsername(ctx context.Context, username string) (*User, error) {
 	var u User
-	if err := c.do(ctx, http.MethodGet, "/users/username/"+pathEscape(username), nil, nil, &u); err != nil {
+	if err := c.get(ctx, path("users", "username", username), nil, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -84,10 +59,10 @@ func (c *Client) GetUserByUsername(ctx context.Context, username string) (*User,
 
 // SetUserActive deactivates or re-activates an account (PUT /users/{id}/active).
 // Deactivation also revokes the user's sessions and makes their personal
-// access tokens fail. The server refuses LDAP accounts (ErrIDManagedByLDAP).
+// access tokens fail. The server refuses LDAP accounts (IDManagedByLDAP).
 // Bots are switched with SetBotActive instead, which keeps the bot record in step.
 func (c *Client) SetUserActive(ctx context.Context, userID string, active bool) error {
-	return c.do(ctx, http.MethodPut, "/users/"+pathEscape(userID)+"/active", nil, map[string]bool{"active": active}, nil)
+	return c.write(ctx, http.MethodPut, path("users", userID, "active"), map[string]bool{"active": active}, nil)
 }
 
 // Session is the part of a login session the connector reads.
@@ -107,7 +82,7 @@ func (s *Session) IsAccessToken() bool { return s.Props["type"] == "UserAccessTo
 // ListSessions returns a user's current sessions (GET /users/{id}/sessions).
 func (c *Client) ListSessions(ctx context.Context, userID string) ([]Session, error) {
 	var out []Session
-	if err := c.do(ctx, http.MethodGet, "/users/"+pathEscape(userID)+"/sessions", nil, nil, &out); err != nil {
+	if err := c.get(ctx, path("users", userID, "sessions"), nil, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -115,5 +90,5 @@ func (c *Client) ListSessions(ctx context.Context, userID string) ([]Session, er
 
 // RevokeAllSessions signs a user out of every session (POST /users/{id}/sessions/revoke/all).
 func (c *Client) RevokeAllSessions(ctx context.Context, userID string) error {
-	return c.do(ctx, http.MethodPost, "/users/"+pathEscape(userID)+"/sessions/revoke/all", nil, nil, nil)
+	return c.write(ctx, http.MethodPost, path("users", userID, "sessions", "revoke", "all"), nil, nil)
 }

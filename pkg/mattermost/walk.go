@@ -2,11 +2,9 @@ package mattermost
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Mattermost pages its listings by offset (page*per_page). When the list
@@ -42,26 +40,18 @@ const walkOverlap = 8
 // minWindow is the smallest per_page a window may use, to keep requests efficient.
 const minWindow = PerPage / 2
 
-// Cursor is where an ordered walk resumes. The zero Cursor starts at the beginning.
-type Cursor struct {
-	// Offset is the position, in the list as last read, just after the last item seen.
-	Offset int `json:"o,omitempty"`
-	// Anchors are the ids of the last items seen, in list order.
-	Anchors []string `json:"a,omitempty"`
-	// Restarts counts the times the walk found none of its anchors anywhere
-	// and had to start over from the head of the list.
-	Restarts int `json:"r,omitempty"`
-}
-
 // maxWalkRestarts bounds the restarts of one walk: a list that changes that
 // fast cannot be read consistently for now.
 const maxWalkRestarts = 5
 
-// errListChanging reports a list that changed too much during a walk. It is
-// Unavailable, so that the SDK tries the page again after a pause.
-func errListChanging(path string) error {
-	return status.Errorf(codes.Unavailable, "mattermost: %s changed too much while it was being read "+
-		"(%d restarts); it will be read again after a pause", path, maxWalkRestarts)
+// listChanging ends a walk whose restarts are spent. The error is final, not
+// one to retry after a pause: a list that changed this much under five walks
+// in a row will not hold still for a sixth, and a caller that retried
+// without limit would never end.
+func (c *Client) listChanging(ep endpoint, query url.Values) error {
+	call, _ := c.request("GET", ep, query)
+	return &ListError{Call: call, Reason: fmt.Sprintf("the list changed too much while it was being read (%d restarts from "+
+		"its start); try again when fewer changes are being made", maxWalkRestarts)}
 }
 
 // walkWindow returns the page and per_page of the next window: the one that
@@ -82,9 +72,9 @@ func walkWindow(offset, back int) (int, int) {
 }
 
 // walkOrdered reads the next window of an ordered page/per_page listing and
-// returns the items not seen before, and the cursor to continue from: nil
-// once the end of the list was reached.
-func walkOrdered[T any](ctx context.Context, c *Client, path string, query url.Values, cur Cursor, id func(*T) string) ([]T, *Cursor, error) {
+// returns the items not seen before, and the cursor to continue from (Offset,
+// Anchors and Restarts): nil once the end of the list was reached.
+func walkOrdered[T any](ctx context.Context, c *Client, ep endpoint, query url.Values, cur Cursor, id func(*T) string) (Page[T], error) {
 	offset := cur.Offset
 	// At least one item of overlap, so that stepping back always moves the window.
 	back := max(len(cur.Anchors), 1)
@@ -92,8 +82,8 @@ func walkOrdered[T any](ctx context.Context, c *Client, path string, query url.V
 		page, perPage := walkWindow(offset, back)
 		start := page * perPage
 		var items []T
-		if err := c.getPage(ctx, path, query, page, perPage, &items); err != nil {
-			return nil, nil, err
+		if err := c.getPage(ctx, ep, query, page, perPage, &items); err != nil {
+			return Page[T]{}, err
 		}
 		last := -1 // index of the last anchor in this window
 		for i := range items {
@@ -113,7 +103,7 @@ func walkOrdered[T any](ctx context.Context, c *Client, path string, query url.V
 			// Back at the head without meeting an anchor (they all left, or
 			// many items were inserted before them): start over from here.
 			if restarts++; restarts > maxWalkRestarts {
-				return nil, nil, errListChanging(path)
+				return Page[T]{}, c.listChanging(ep, query)
 			}
 		}
 		// Either an anchor was found, or the window starts at the head of
@@ -125,12 +115,12 @@ func walkOrdered[T any](ctx context.Context, c *Client, path string, query url.V
 			}
 		}
 		if len(items) < perPage {
-			return fresh, nil, nil
+			return Page[T]{Items: fresh}, nil
 		}
 		next := &Cursor{Offset: start + len(items), Restarts: restarts}
 		for i := max(len(items)-walkOverlap, 0); i < len(items); i++ {
 			next.Anchors = append(next.Anchors, id(&items[i]))
 		}
-		return fresh, next, nil
+		return Page[T]{Items: fresh, Next: next}, nil
 	}
 }

@@ -1,0 +1,83 @@
+package mattermost
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+)
+
+// PerPage is the page size of every page/per_page listing: the server's maximum.
+const PerPage = 200
+
+// Cursor is where a listing continues; the zero Cursor is its start. Every
+// listing of the client takes one and returns the next one in Page.Next (nil
+// at the end), so a caller pages every list the same way, and may keep a
+// Cursor in its own page token as it is (it marshals to compact JSON).
+// Which fields a listing uses is its own business.
+type Cursor struct {
+	// Page is the next page of a page/per_page listing.
+	Page int `json:"p,omitempty"`
+	// Seen is the id of the first item of the page before, to notice a server
+	// (or a caching proxy) that answers the same page whatever page is asked.
+	Seen string `json:"s,omitempty"`
+	// Offset, Anchors and Restarts are an ordered walk's position (walk.go).
+	Offset   int      `json:"o,omitempty"`
+	Anchors  []string `json:"a,omitempty"`
+	Restarts int      `json:"r,omitempty"`
+	// AfterKey and AfterID are a keyset listing's position: the sort key and
+	// id of the last row read (the user report).
+	AfterKey string `json:"k,omitempty"`
+	AfterID  string `json:"i,omitempty"`
+}
+
+// Page is one page of a listing.
+type Page[T any] struct {
+	Items []T
+	// Next is where the listing continues; nil after the last page.
+	Next *Cursor
+}
+
+// listPage fetches the page at cur of a page/per_page listing, PerPage items a
+// page. A page shorter than PerPage is the last one, so no empty page is ever
+// fetched except after an exact multiple of PerPage.
+func listPage[T any](ctx context.Context, c *Client, ep endpoint, query url.Values, cur Cursor, id func(*T) string) (Page[T], error) {
+	return listEnveloped(ctx, c, ep, query, cur, id, func(items *[]T) []T { return *items })
+}
+
+// listEnveloped is listPage for listings that wrap their items in an object,
+// such as {"members": [...]}; items takes them out.
+func listEnveloped[T, E any](ctx context.Context, c *Client, ep endpoint, query url.Values, cur Cursor, id func(*T) string,
+	items func(*E) []T) (Page[T], error) {
+	var body E
+	if err := c.getPage(ctx, ep, query, cur.Page, PerPage, &body); err != nil {
+		return Page[T]{}, err
+	}
+	got := items(&body)
+	if len(got) == 0 {
+		return Page[T]{Items: got}, nil
+	}
+	first := id(&got[0])
+	if cur.Page > 0 && first != "" && first == cur.Seen {
+		call, _ := c.request("GET", ep, query)
+		return Page[T]{}, &ListError{Call: call,
+			Reason: "page " + strconv.Itoa(cur.Page) + " starts with the same item as the page before it: the server (or a caching " +
+				"proxy in front of it) ignores the page parameter, so the list would never end"}
+	}
+	p := Page[T]{Items: got}
+	if len(got) >= PerPage {
+		p.Next = &Cursor{Page: cur.Page + 1, Seen: first}
+	}
+	return p, nil
+}
+
+// getPage fetches the items [page*perPage, (page+1)*perPage) of a listing
+// into out (a slice, or an object for listings that wrap their items).
+func (c *Client) getPage(ctx context.Context, ep endpoint, query url.Values, page, perPage int, out any) error {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("page", strconv.Itoa(page))
+	q.Set("per_page", strconv.Itoa(perPage))
+	return c.get(ctx, ep, q, out)
+}
