@@ -220,7 +220,9 @@ func (c *Client) attempt(ctx context.Context, call Call, target string, body []b
 	}
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return &failure{err: fmt.Errorf("%s: %w", call, err)}
+			// The context ended, or ends before the next slot.
+			return &failure{err: fmt.Errorf("%s: no request slot before the call's deadline (requests-per-second): %w",
+				call, context.DeadlineExceeded)}
 		}
 	}
 	resp, err := c.http.Do(req) // #nosec G704 -- the configured server only; sameOriginRedirects checks redirects

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -36,11 +37,11 @@ func run(path string) error {
 	if err != nil {
 		return err
 	}
-	summarize(res)
+	summarize(os.Stdout, res)
 	return nil
 }
 
-func summarize(res *synctest.Result) {
+func summarize(w io.Writer, res *synctest.Result) {
 	names := map[string]string{} // "type/id" → display name
 	byType := map[string][]*v2.Resource{}
 	for _, r := range res.Resources {
@@ -49,11 +50,11 @@ func summarize(res *synctest.Result) {
 		byType[id.GetResourceType()] = append(byType[id.GetResourceType()], r)
 	}
 
-	fmt.Println("Resources")
+	fmt.Fprintln(w, "Resources")
 	for _, typ := range sortedKeys(byType) {
-		fmt.Printf("  %-8s %6d\n", typ, len(byType[typ]))
+		fmt.Fprintf(w, "  %-8s %6d\n", typ, len(byType[typ]))
 	}
-	fmt.Printf("Entitlements %d, grants %d\n", len(res.Entitlements), len(res.Grants))
+	fmt.Fprintf(w, "Entitlements %d, grants %d\n", len(res.Entitlements), len(res.Grants))
 
 	// holders: "type/id" of the resource → entitlement slug → principal display names.
 	holders := map[string]map[string][]string{}
@@ -73,33 +74,33 @@ func summarize(res *synctest.Result) {
 		}
 		holders[key][slug] = append(holders[key][slug], names[p.GetResourceType()+"/"+p.GetResource()])
 	}
-	fmt.Println("Grants by entitlement")
+	fmt.Fprintln(w, "Grants by entitlement")
 	for _, k := range sortedKeys(slugCount) {
-		fmt.Printf("  %-22s %6d\n", k, slugCount[k])
+		fmt.Fprintf(w, "  %-22s %6d\n", k, slugCount[k])
 	}
 
 	for _, typ := range []string{"team", "channel"} {
 		if len(byType[typ]) == 0 {
 			continue
 		}
-		fmt.Printf("%ss (members, admins)\n", strings.ToUpper(typ[:1])+typ[1:])
-		for _, r := range sortedByName(byType[typ]) {
+		fmt.Fprintf(w, "%ss (members, admins)\n", strings.ToUpper(typ[:1])+typ[1:])
+		for _, r := range sortedByName(byType[typ], names) {
 			h := holders[typ+"/"+r.GetId().GetResource()]
 			admins := h["admin"]
 			slices.Sort(admins)
-			fmt.Printf("  %-44s %4d  %s\n", r.GetDisplayName(), len(h["member"]), strings.Join(admins, ", "))
+			fmt.Fprintf(w, "  %-44s %4d  %s\n", qualifiedName(r, names), len(h["member"]), strings.Join(admins, ", "))
 		}
 	}
 	if len(byType["role"]) > 0 {
-		fmt.Println("System roles (holders)")
-		for _, r := range sortedByName(byType["role"]) {
+		fmt.Fprintln(w, "System roles (holders)")
+		for _, r := range sortedByName(byType["role"], names) {
 			h := holders["role/"+r.GetId().GetResource()]
 			var all []string
 			for _, v := range h {
 				all = append(all, v...)
 			}
 			slices.Sort(all)
-			fmt.Printf("  %-44s %4d  %s\n", r.GetDisplayName(), len(all), strings.Join(all, ", "))
+			fmt.Fprintf(w, "  %-44s %4d  %s\n", r.GetDisplayName(), len(all), strings.Join(all, ", "))
 		}
 	}
 
@@ -114,8 +115,8 @@ func summarize(res *synctest.Result) {
 	}
 	slices.Sort(disabled)
 	slices.Sort(bots)
-	fmt.Printf("Disabled accounts (%d): %s\n", len(disabled), strings.Join(disabled, ", "))
-	fmt.Printf("Bots and service accounts (%d): %s\n", len(bots), strings.Join(bots, ", "))
+	fmt.Fprintf(w, "Disabled accounts (%d): %s\n", len(disabled), strings.Join(disabled, ", "))
+	fmt.Fprintf(w, "Bots and service accounts (%d): %s\n", len(bots), strings.Join(bots, ", "))
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -127,8 +128,24 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func sortedByName(rs []*v2.Resource) []*v2.Resource {
+// qualifiedName names a resource with its parent, e.g. "Engineering / Town
+// Square": every team has its own Town Square and Off-Topic.
+func qualifiedName(r *v2.Resource, names map[string]string) string {
+	p := r.GetParentResourceId()
+	if p == nil {
+		return r.GetDisplayName()
+	}
+	parent := names[p.GetResourceType()+"/"+p.GetResource()]
+	if parent == "" {
+		parent = p.GetResourceType() + " " + p.GetResource()
+	}
+	return parent + " / " + r.GetDisplayName()
+}
+
+func sortedByName(rs []*v2.Resource, names map[string]string) []*v2.Resource {
 	out := slices.Clone(rs)
-	slices.SortFunc(out, func(a, b *v2.Resource) int { return strings.Compare(a.GetDisplayName(), b.GetDisplayName()) })
+	slices.SortFunc(out, func(a, b *v2.Resource) int {
+		return strings.Compare(qualifiedName(a, names), qualifiedName(b, names))
+	})
 	return out
 }
