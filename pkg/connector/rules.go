@@ -69,7 +69,7 @@ func refuseDeactivated(u *mattermost.User, what string, cause error) error {
 // are managed on their home server.
 func refuseRemote(u *mattermost.User) error {
 	return refusal(codes.FailedPrecondition, "%s belongs to a remote server connected through Shared Channels "+
-		"(remote_id %s); its account and access are managed on that server, not here", describeUser(u), u.RemoteID)
+		"(remote_id %s); its account and access are managed on its home server, not here", describeUser(u), u.RemoteID)
 }
 
 // refuseGuest: guests hold no admin roles; Mattermost changes a guest into a
