@@ -110,62 +110,22 @@ func channelTypeName(t string) string {
 	}
 }
 
+// Entitlements, Grants, Grant and Revoke are those every team and channel
+// has (membership.go); what is particular to channels is channelMemberships
+// (channel_provisioning.go).
+
 func (s *channelSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
 	return s.entitlements(r), nil, nil
 }
 
-// Grants gives every member `member`, and members with scheme_admin also
-// `admin` (membershipGrants). Members are walked as users ordered by username
-// in overlapping windows (see mattermost.ListChannelUsers), then the window's
-// memberships are read by id for their scheme flags; a user who left in
-// between is left out. As for teams, the first page adds the grants to the
-// groups that decide a group-constrained channel's membership.
 func (s *channelSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
 	return sdkResult(s.grants(ctx, r, attrs))
 }
 
-func (s *channelSyncer) grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	var cur mattermost.Cursor
-	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
-		return nil, nil, err
-	}
-	channelID := r.GetId().GetResource()
-	var out []*v2.Grant
-	if attrs.PageToken.Token == "" {
-		links, err := s.groupLinks.grantsFor(ctx, r)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, links...)
-	}
-	users, err := s.client.ListChannelUsers(ctx, channelID, cur)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(users.Items) > 0 {
-		ids := make([]string, len(users.Items))
-		for i := range users.Items {
-			ids[i] = users.Items[i].ID
-		}
-		members, err := s.client.GetChannelMembersByIDs(ctx, channelID, ids)
-		if err != nil {
-			return nil, nil, err
-		}
-		for i := range members {
-			out = append(out, membershipGrants(r, members[i].UserID, members[i].SchemeRoles)...)
-		}
-	}
-	res, err := nextPage(users.Next)
-	return out, res, err
-}
-
-// Grant gives a user the channel's membership or admin role (see membershipSyncer.grant).
 func (s *channelSyncer) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
 	return sdkResult(s.grant(ctx, principal, ent))
 }
 
-// Revoke removes a user's channel membership or admin role (see membershipSyncer.revoke).
 func (s *channelSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
-	annos, err := s.revoke(ctx, g)
-	return annos, grpcError(err)
+	return sdkResult1(s.revoke(ctx, g))
 }

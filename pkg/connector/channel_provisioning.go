@@ -52,6 +52,27 @@ func (o channelMemberships) checkGrant(ctx context.Context, t *teamOrChannel) er
 	return nil
 }
 
+// members lists the channel's members: walked as users ordered by username
+// in overlapping windows (see mattermost.ListChannelUsers), then the
+// window's memberships read by id for their scheme roles; a user who left
+// in between is left out.
+func (o channelMemberships) members(ctx context.Context, id string, cur mattermost.Cursor) (mattermost.Page[member], error) {
+	users, err := o.client.ListChannelUsers(ctx, id, cur)
+	if err != nil || len(users.Items) == 0 {
+		return mattermost.Page[member]{Next: users.Next}, err
+	}
+	ids := make([]string, len(users.Items))
+	for i := range users.Items {
+		ids[i] = users.Items[i].ID
+	}
+	rows, err := o.client.GetChannelMembersByIDs(ctx, id, ids)
+	out := mattermost.Page[member]{Next: users.Next}
+	for _, m := range rows {
+		out.Items = append(out.Items, member{m.UserID, m.SchemeRoles})
+	}
+	return out, err
+}
+
 func (o channelMemberships) get(ctx context.Context, t *teamOrChannel, userID string) (*mattermost.SchemeRoles, error) {
 	m, err := o.client.GetChannelMember(ctx, t.id, userID)
 	if err != nil || m == nil {

@@ -70,22 +70,21 @@ func grpcError(err error) error {
 	return status.Error(codes.Unknown, err.Error())
 }
 
-// codeForHTTPStatus is the code of a Mattermost error answer. 5xx answers
-// reach here only after their retries (see grpcError), so none is Unavailable.
+// httpStatusCodes are the codes of Mattermost's error answers by HTTP
+// status; others are FailedPrecondition. 5xx answers reach grpcError only
+// after their retries (and 501 never changes), so none is Unavailable.
+var httpStatusCodes = map[int]codes.Code{
+	http.StatusBadRequest:     codes.InvalidArgument,
+	http.StatusUnauthorized:   codes.Unauthenticated,
+	http.StatusForbidden:      codes.PermissionDenied,
+	http.StatusNotFound:       codes.NotFound,
+	http.StatusConflict:       codes.AlreadyExists,
+	http.StatusNotImplemented: codes.Unimplemented,
+}
+
 func codeForHTTPStatus(httpStatus int) codes.Code {
-	switch httpStatus {
-	case http.StatusBadRequest:
-		return codes.InvalidArgument
-	case http.StatusUnauthorized:
-		return codes.Unauthenticated
-	case http.StatusForbidden:
-		return codes.PermissionDenied
-	case http.StatusNotFound:
-		return codes.NotFound
-	case http.StatusConflict:
-		return codes.AlreadyExists
-	case http.StatusNotImplemented:
-		return codes.Unimplemented
+	if code, ok := httpStatusCodes[httpStatus]; ok {
+		return code
 	}
 	if httpStatus >= 500 {
 		return codes.Aborted
@@ -115,6 +114,11 @@ func rateLimitStatus(err error, rl *mattermost.RateLimitError) error {
 // the public methods of the syncers are `return sdkResult(s.list(...))`.
 func sdkResult[A, B any](a A, b B, err error) (A, B, error) {
 	return a, b, grpcError(err)
+}
+
+// sdkResult1 is sdkResult for methods with one result before the error.
+func sdkResult1[A any](a A, err error) (A, error) {
+	return a, grpcError(err)
 }
 
 // sdkResult3 is sdkResult for methods with three results before the error.

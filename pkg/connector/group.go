@@ -36,10 +36,6 @@ func (s *groupSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource
 }
 
 func (s *groupSyncer) list(ctx context.Context, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	var cur mattermost.Cursor
-	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
-		return nil, nil, err
-	}
 	if attrs.PageToken.Token == "" {
 		lic, err := s.client.GetLicense(ctx)
 		if err != nil {
@@ -52,24 +48,12 @@ func (s *groupSyncer) list(ctx context.Context, attrs resource.SyncOpAttrs) ([]*
 			return nil, nil, nil
 		}
 	}
-	groups, err := s.client.ListGroups(ctx, cur)
-	if err != nil {
-		if groupsUnavailable(err) {
-			ctxzap.Extract(ctx).Info("baton-mattermost: no user groups synced: the server refused to list them", zap.Error(err))
-			return nil, nil, nil
-		}
-		return nil, nil, err
+	groups, res, err := onePage(ctx, attrs, s.client.ListGroups, asResource(groupResource))
+	if groupsUnavailable(err) {
+		ctxzap.Extract(ctx).Info("baton-mattermost: no user groups synced: the server refused to list them", zap.Error(err))
+		return nil, nil, nil
 	}
-	out := make([]*v2.Resource, 0, len(groups.Items))
-	for i := range groups.Items {
-		r, err := groupResource(&groups.Items[i])
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, r)
-	}
-	res, err := nextPage(groups.Next)
-	return out, res, err
+	return groups, res, err
 }
 
 // groupsUnavailable tells the license and configuration refusals of group
@@ -137,29 +121,17 @@ func (s *groupSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource
 // Grants gives each member of the group `member`; LDAP and plugin group
 // memberships are immutable (the directory decides them).
 func (s *groupSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	return sdkResult(s.grants(ctx, r, attrs))
-}
-
-func (s *groupSyncer) grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	var cur mattermost.Cursor
-	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
-		return nil, nil, err
-	}
-	members, err := s.client.ListGroupMembers(ctx, r.GetId().GetResource(), cur)
-	if err != nil {
-		return nil, nil, err
-	}
 	var opts []grant.GrantOption
 	if !groupIsCustom(r) {
 		opts = append(opts, grant.WithAnnotation(&v2.GrantImmutable{}))
 	}
-	out := make([]*v2.Grant, 0, len(members.Items))
-	for i := range members.Items {
-		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: members.Items[i].ID}.Build()
-		out = append(out, grant.NewGrant(r, memberEntitlement, principal, opts...))
+	list := func(ctx context.Context, cur mattermost.Cursor) (mattermost.Page[mattermost.User], error) {
+		return s.client.ListGroupMembers(ctx, r.GetId().GetResource(), cur)
 	}
-	res, err := nextPage(members.Next)
-	return out, res, err
+	return sdkResult(onePage(ctx, attrs, list, func(u *mattermost.User) ([]*v2.Grant, error) {
+		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: u.ID}.Build()
+		return []*v2.Grant{grant.NewGrant(r, memberEntitlement, principal, opts...)}, nil
+	}))
 }
 
 // groupLinker finds the groups that decide the membership of a

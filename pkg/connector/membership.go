@@ -10,6 +10,7 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -59,6 +60,8 @@ type membershipKind interface {
 	load(ctx context.Context, id string) (*teamOrChannel, error)
 	// checkGrant refuses grants that need more than a live, unconstrained team or channel.
 	checkGrant(ctx context.Context, t *teamOrChannel) error
+	// members lists one page of the team's or channel's memberships.
+	members(ctx context.Context, id string, cur mattermost.Cursor) (mattermost.Page[member], error)
 	// get returns the user's membership, nil when not a member.
 	get(ctx context.Context, t *teamOrChannel, userID string) (*mattermost.SchemeRoles, error)
 	// add adds the user as a plain member and returns the new membership.
@@ -70,6 +73,12 @@ type membershipKind interface {
 	// explain turns an API error of add, remove or setAdmin into a refusal
 	// that says what to do, or returns it unchanged.
 	explain(t *teamOrChannel, user *mattermost.User, err error) error
+}
+
+// member is one membership: the user and its scheme roles.
+type member struct {
+	userID string
+	mattermost.SchemeRoles
 }
 
 // membershipSyncer is the part the team and channel syncers share.
@@ -99,6 +108,23 @@ func (s *membershipSyncer) entitlements(r *v2.Resource) []*v2.Entitlement {
 			entitlement.WithDescription(fmt.Sprintf("%s Admin of the %s %s (scheme_admin)", s.kind.resourceType().GetDisplayName(), name, kind)),
 		),
 	}
+}
+
+// grants is Grants of a team or channel: one page of its memberships a call,
+// and on the first page the grants to the groups that decide a
+// group-constrained team's or channel's membership.
+func (s *membershipSyncer) grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	list := func(ctx context.Context, cur mattermost.Cursor) (mattermost.Page[member], error) {
+		return s.kind.members(ctx, r.GetId().GetResource(), cur)
+	}
+	grants, res, err := onePage(ctx, attrs, list, func(m *member) ([]*v2.Grant, error) {
+		return membershipGrants(r, m.userID, m.SchemeRoles), nil
+	})
+	if err != nil || attrs.PageToken.Token != "" {
+		return grants, res, err
+	}
+	links, err := s.groupLinks.grantsFor(ctx, r)
+	return append(links, grants...), res, err
 }
 
 // membershipGrants are the grants one team or channel membership gives:

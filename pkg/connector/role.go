@@ -161,28 +161,16 @@ func (s *roleSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.
 // and bots included, one page of 200 a call: no request per user. The server
 // matches role names as substrings, so holders are checked exactly here.
 func (s *roleSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	return sdkResult(s.grants(ctx, r, attrs))
-}
-
-func (s *roleSyncer) grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	var cur mattermost.Cursor
-	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
-		return nil, nil, err
-	}
 	roleName := r.GetId().GetResource()
-	users, err := s.client.ListUsersWithRole(ctx, roleName, cur)
-	if err != nil {
-		return nil, nil, err
+	list := func(ctx context.Context, cur mattermost.Cursor) (mattermost.Page[mattermost.User], error) {
+		return s.client.ListUsersWithRole(ctx, roleName, cur)
 	}
-	var out []*v2.Grant
-	for i := range users.Items {
-		u := &users.Items[i]
-		if u.HasRole(roleName) {
-			out = append(out, roleGrant(r, u.ID))
+	return sdkResult(onePage(ctx, attrs, list, func(u *mattermost.User) ([]*v2.Grant, error) {
+		if !u.HasRole(roleName) {
+			return nil, nil
 		}
-	}
-	res, err := nextPage(users.Next)
-	return out, res, err
+		return []*v2.Grant{roleGrant(r, u.ID)}, nil
+	}))
 }
 
 // roleGrant is the grant of a role to one user.

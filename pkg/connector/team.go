@@ -24,32 +24,15 @@ func (s *teamSyncer) ResourceType(_ context.Context) *v2.ResourceType { return t
 
 // List returns the teams, without archived ones unless include-archived-teams is set.
 func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	return sdkResult(s.list(ctx, attrs))
+	return sdkResult(onePage(ctx, attrs, s.client.ListTeams, asResource(s.teamResource)))
 }
 
-func (s *teamSyncer) list(ctx context.Context, attrs resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	var cur mattermost.Cursor
-	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
-		return nil, nil, err
+// teamResource maps a team; nil for an archived team that is not synced.
+func (s *teamSyncer) teamResource(t *mattermost.Team) (*v2.Resource, error) {
+	if t.IsArchived() && !s.opts.IncludeArchivedTeams {
+		return nil, nil
 	}
-	teams, err := s.client.ListTeams(ctx, cur)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := make([]*v2.Resource, 0, len(teams.Items))
-	for i := range teams.Items {
-		t := &teams.Items[i]
-		if t.IsArchived() && !s.opts.IncludeArchivedTeams {
-			continue
-		}
-		r, err := teamResource(t)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, r)
-	}
-	res, err := nextPage(teams.Next)
-	return out, res, err
+	return teamResource(t)
 }
 
 func teamResource(t *mattermost.Team) (*v2.Resource, error) {
@@ -94,50 +77,22 @@ func teamTypeName(t string) string {
 	}
 }
 
+// Entitlements, Grants, Grant and Revoke are those every team and channel
+// has (membership.go); what is particular to teams is teamMemberships
+// (team_provisioning.go).
+
 func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
 	return s.entitlements(r), nil, nil
 }
 
-// Grants gives every active member `member`, and members with scheme_admin
-// also `admin` (membershipGrants), one page of members a call. The first page
-// adds the grants to the groups that decide a group-constrained team's membership.
 func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
 	return sdkResult(s.grants(ctx, r, attrs))
 }
 
-func (s *teamSyncer) grants(ctx context.Context, r *v2.Resource, attrs resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	var cur mattermost.Cursor
-	if err := parsePageToken(attrs.PageToken, &cur); err != nil {
-		return nil, nil, err
-	}
-	var out []*v2.Grant
-	if attrs.PageToken.Token == "" {
-		links, err := s.groupLinks.grantsFor(ctx, r)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, links...)
-	}
-	members, err := s.client.ListTeamMembers(ctx, r.GetId().GetResource(), cur)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range members.Items {
-		if m := &members.Items[i]; m.IsActive() {
-			out = append(out, membershipGrants(r, m.UserID, m.SchemeRoles)...)
-		}
-	}
-	res, err := nextPage(members.Next)
-	return out, res, err
-}
-
-// Grant gives a user the team's membership or admin role (see membershipSyncer.grant).
 func (s *teamSyncer) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
 	return sdkResult(s.grant(ctx, principal, ent))
 }
 
-// Revoke removes a user's team membership or admin role (see membershipSyncer.revoke).
 func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
-	annos, err := s.revoke(ctx, g)
-	return annos, grpcError(err)
+	return sdkResult1(s.revoke(ctx, g))
 }

@@ -40,6 +40,18 @@ func (o teamMemberships) load(ctx context.Context, id string) (*teamOrChannel, e
 
 func (teamMemberships) checkGrant(context.Context, *teamOrChannel) error { return nil }
 
+// members lists the team's active memberships, ordered by user id.
+func (o teamMemberships) members(ctx context.Context, id string, cur mattermost.Cursor) (mattermost.Page[member], error) {
+	page, err := o.client.ListTeamMembers(ctx, id, cur)
+	out := mattermost.Page[member]{Next: page.Next}
+	for _, m := range page.Items {
+		if m.IsActive() {
+			out.Items = append(out.Items, member{m.UserID, m.SchemeRoles})
+		}
+	}
+	return out, err
+}
+
 func (o teamMemberships) get(ctx context.Context, t *teamOrChannel, userID string) (*mattermost.SchemeRoles, error) {
 	m, err := o.client.GetTeamMember(ctx, t.id, userID)
 	if err != nil || m == nil {

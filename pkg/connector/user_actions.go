@@ -97,48 +97,46 @@ func (c *Connector) GlobalActions(ctx context.Context, registry actions.ActionRe
 // revoke_sessions. The schemas are built afresh on every call, because the
 // SDK stamps the resource type into the schema it is given.
 func (s *userSyncer) registerLifecycleActions(ctx context.Context, registry actions.ActionRegistry) error {
-	schemas := []struct {
-		schema  *v2.BatonActionSchema
-		handler actions.ActionHandler
+	for _, a := range []struct {
+		name, display, description, verb string
+		actionType                       v2.ActionType
+		extraResults                     []*config.Field
+		run                              actions.ActionHandler
 	}{
-		{v2.BatonActionSchema_builder{
-			Name:        actionDisableUser,
-			DisplayName: "Disable user",
-			Description: "Deactivate the Mattermost account: the user is signed out everywhere and can no longer sign in, " +
+		{actionDisableUser, "Disable user",
+			"Deactivate the Mattermost account: the user is signed out everywhere and can no longer sign in, " +
 				"and their personal access tokens stop working; bots are disabled. Team and channel memberships and posts are kept. " +
 				"LDAP accounts must be deactivated in the directory. The connector's own account is refused.",
-			Arguments:   []*config.Field{userIDArgument("deactivate")},
-			ReturnTypes: lifecycleReturnTypes(),
-			ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE},
-		}.Build(), func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-			return sdkResult(s.setActive(ctx, args, false))
-		}},
-		{v2.BatonActionSchema_builder{
-			Name:        actionEnableUser,
-			DisplayName: "Enable user",
-			Description: "Re-activate a deactivated Mattermost account (or disabled bot), with the memberships it had.",
-			Arguments:   []*config.Field{userIDArgument("re-activate")},
-			ReturnTypes: lifecycleReturnTypes(),
-			ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE},
-		}.Build(), func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-			return sdkResult(s.setActive(ctx, args, true))
-		}},
-		{v2.BatonActionSchema_builder{
-			Name:        actionRevokeSessions,
-			DisplayName: "Revoke sessions",
-			Description: "Sign the user out of every session (web, desktop, mobile) without deactivating the account. " +
+			"deactivate", v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE, nil,
+			func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
+				return s.setActive(ctx, args, false)
+			}},
+		{actionEnableUser, "Enable user",
+			"Re-activate a deactivated Mattermost account (or disabled bot), with the memberships it had.",
+			"re-activate", v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE, nil,
+			func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
+				return s.setActive(ctx, args, true)
+			}},
+		{actionRevokeSessions, "Revoke sessions",
+			"Sign the user out of every session (web, desktop, mobile) without deactivating the account. " +
 				"Personal access tokens stay valid; disable the user to stop them.",
-			Arguments: []*config.Field{userIDArgument("sign out")},
-			ReturnTypes: lifecycleReturnTypes(returnField(resultSessionsRevoked, "Sessions revoked",
-				"How many sessions were signed out.", intKind)),
-			ActionType: []v2.ActionType{v2.ActionType_ACTION_TYPE_DYNAMIC},
-		}.Build(), func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-			return sdkResult(s.revokeSessions(ctx, args))
-		}},
-	}
-	for _, a := range schemas {
-		if err := registry.Register(ctx, a.schema, a.handler); err != nil {
-			return fmt.Errorf("registering action %s: %w", a.schema.GetName(), err)
+			"sign out", v2.ActionType_ACTION_TYPE_DYNAMIC,
+			[]*config.Field{returnField(resultSessionsRevoked, "Sessions revoked", "How many sessions were signed out.", intKind)},
+			s.revokeSessions},
+	} {
+		schema := v2.BatonActionSchema_builder{
+			Name:        a.name,
+			DisplayName: a.display,
+			Description: a.description,
+			Arguments:   []*config.Field{userIDArgument(a.verb)},
+			ReturnTypes: lifecycleReturnTypes(a.extraResults...),
+			ActionType:  []v2.ActionType{a.actionType},
+		}.Build()
+		handler := func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
+			return sdkResult(a.run(ctx, args))
+		}
+		if err := registry.Register(ctx, schema, handler); err != nil {
+			return fmt.Errorf("registering action %s: %w", a.name, err)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package mattermost
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 )
 
@@ -113,26 +112,6 @@ func (c *Client) GetChannelMember(ctx context.Context, channelID, userID string)
 		}
 	}
 	return nil, nil
-}
-
-// AddChannelMember adds a user to a channel; adding a member is a no-op.
-func (c *Client) AddChannelMember(ctx context.Context, channelID, userID string) (*ChannelMember, error) {
-	var m ChannelMember
-	if err := c.write(ctx, http.MethodPost, path("channels", channelID, "members"),
-		map[string]string{"user_id": userID}, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// RemoveChannelMember removes a user from a channel.
-func (c *Client) RemoveChannelMember(ctx context.Context, channelID, userID string) error {
-	return c.write(ctx, http.MethodDelete, path("channels", channelID, "members", userID), nil, nil)
-}
-
-// UpdateChannelMemberSchemeRoles sets a member's scheme roles (channel admin = SchemeAdmin).
-func (c *Client) UpdateChannelMemberSchemeRoles(ctx context.Context, channelID, userID string, roles SchemeRoles) error {
-	return c.write(ctx, http.MethodPut, path("channels", channelID, "members", userID, "schemeRoles"), roles, nil)
 }
 
 // ListUserChannelsInTeam returns the live channels of a team that a user is a

@@ -53,19 +53,17 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: HTTP %d", e.Call, e.StatusCode)
+	var detail strings.Builder
 	if e.ID != "" {
-		fmt.Fprintf(&b, " %s", e.ID)
+		fmt.Fprintf(&detail, " %s", e.ID)
 	}
 	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", e.Message)
+		fmt.Fprintf(&detail, ": %s", e.Message)
 	}
 	if e.DetailedError != "" {
-		fmt.Fprintf(&b, " (%s)", e.DetailedError)
+		fmt.Fprintf(&detail, " (%s)", e.DetailedError)
 	}
-	writeRequestID(&b, e.RequestID)
-	return b.String()
+	return answerText(e.Call, e.StatusCode, detail.String(), e.RequestID)
 }
 
 // RateLimitError is a call still answered 429 after the retry policy's
@@ -143,13 +141,11 @@ type NotMattermostError struct {
 }
 
 func (e *NotMattermostError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: HTTP %d: answered %q instead of Mattermost's JSON", e.Call, e.StatusCode, e.ContentType)
+	detail := fmt.Sprintf(": answered %q instead of Mattermost's JSON", e.ContentType)
 	if e.BodyStart != "" {
-		fmt.Fprintf(&b, " (body starts %q)", e.BodyStart)
+		detail += fmt.Sprintf(" (body starts %q)", e.BodyStart)
 	}
-	writeRequestID(&b, e.RequestID)
-	return b.String()
+	return answerText(e.Call, e.StatusCode, detail, e.RequestID)
 }
 
 // RedirectError is a redirect the client refused to follow.
@@ -231,10 +227,14 @@ func StatusCode(err error) int {
 // IsNotFound reports whether Mattermost answered 404: the object does not exist.
 func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
 
-func writeRequestID(b *strings.Builder, id string) {
-	if id != "" {
-		fmt.Fprintf(b, " [request_id %s]", id)
+// answerText describes an error answer: the call, the status, what the body
+// said, and the request id that finds it in the server's log.
+func answerText(call Call, httpStatus int, detail, requestID string) string {
+	s := fmt.Sprintf("%s: HTTP %d%s", call, httpStatus, detail)
+	if requestID != "" {
+		s += fmt.Sprintf(" [request_id %s]", requestID)
 	}
+	return s
 }
 
 // redacted is what replaces the token wherever a server echoed it back.

@@ -2,7 +2,6 @@ package mattermost
 
 import (
 	"context"
-	"net/http"
 )
 
 // Team is the part of Mattermost's team object the connector reads.
@@ -77,26 +76,4 @@ func (c *Client) GetTeamMember(ctx context.Context, teamID, userID string) (*Tea
 		}
 	}
 	return nil, nil
-}
-
-// AddTeamMember adds a user to a team (and, as Mattermost does, to its default
-// channels); adding a member is a no-op.
-func (c *Client) AddTeamMember(ctx context.Context, teamID, userID string) (*TeamMember, error) {
-	var m TeamMember
-	if err := c.write(ctx, http.MethodPost, path("teams", teamID, "members"),
-		map[string]string{"team_id": teamID, "user_id": userID}, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// RemoveTeamMember removes a user from a team; Mattermost also removes them
-// from every channel of the team.
-func (c *Client) RemoveTeamMember(ctx context.Context, teamID, userID string) error {
-	return c.write(ctx, http.MethodDelete, path("teams", teamID, "members", userID), nil, nil)
-}
-
-// UpdateTeamMemberSchemeRoles sets a member's scheme roles (team admin = SchemeAdmin).
-func (c *Client) UpdateTeamMemberSchemeRoles(ctx context.Context, teamID, userID string, roles SchemeRoles) error {
-	return c.write(ctx, http.MethodPut, path("teams", teamID, "members", userID, "schemeRoles"), roles, nil)
 }
