@@ -71,6 +71,14 @@ const (
 	IDChannelRolesUnsetUser         = "api.channel.update_channel_member_roles.unset_user_scheme.app_error"
 	IDChannelRolesGuestUser         = "api.channel.update_channel_member_roles.user_and_guest.app_error"
 	IDChannelRemoveDenied           = "api.channel.remove_members.denied"
+
+	// Answered by real servers where the fake's handlers have no such case
+	// (a token without a permission; group endpoints of a licensed server
+	// with the feature off): server/channels/api4/context.go, group.go.
+	IDPermissions          = "api.context.permissions.app_error"
+	IDLDAPGroupsLicense    = "api.ldap_groups.license_error"
+	IDCustomGroupsLicense  = "api.custom_groups.license_error"
+	IDCustomGroupsDisabled = "api.custom_groups.feature_disabled"
 )
 
 // failure is one of Mattermost's error answers: status, id and English message.

@@ -24,7 +24,7 @@ func connectorBehind(t *testing.T, fake *mmfake.Server, cfg faultproxy.Config) (
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	client, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: p.URL, Token: mmfake.Token,
+	client, err := mattermost.New(mattermost.Config{BaseURL: p.URL, Token: mmfake.Token,
 		HTTPClient: &http.Client{Timeout: 200 * time.Millisecond},
 		Retry:      mattermost.RetryPolicy{MaxAttempts: 6, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}})
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 
 func newTestConnector(t *testing.T, fake *mmfake.Server, opts Options) *Connector {
 	t.Helper()
-	client, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: fake.URL, Token: mmfake.Token})
+	client, err := mattermost.New(mattermost.Config{BaseURL: fake.URL, Token: mmfake.Token})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateUnreachable(t *testing.T) {
-	client, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: "http://127.0.0.1:1", Token: mmfake.Token,
+	client, err := mattermost.New(mattermost.Config{BaseURL: "http://127.0.0.1:1", Token: mmfake.Token,
 		Retry: mattermost.RetryPolicy{MaxAttempts: 1}})
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestValidateExplainsTransportAndProxyFailures(t *testing.T) {
 	fast := mattermost.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}
 	validate := func(t *testing.T, baseURL string) error {
 		t.Helper()
-		client, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: baseURL, Token: mmfake.Token, Retry: fast})
+		client, err := mattermost.New(mattermost.Config{BaseURL: baseURL, Token: mmfake.Token, Retry: fast})
 		if err != nil {
 			t.Fatal(err)
 		}

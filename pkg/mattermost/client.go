@@ -276,7 +276,8 @@ type appError struct {
 func (c *Client) errorAnswer(call Call, resp *http.Response, body []byte, requestID string) *failure {
 	now := time.Now()
 	var ae appError
-	isAppError := isJSON(resp.Header.Get("Content-Type")) && json.Unmarshal(body, &ae) == nil
+	// Mattermost names every error it answers with an id; JSON without one is someone else's.
+	isAppError := isJSON(resp.Header.Get("Content-Type")) && json.Unmarshal(body, &ae) == nil && ae.ID != ""
 	if resp.StatusCode == http.StatusTooManyRequests {
 		// Mattermost's own limiter answers 429 with text/plain "limit exceeded".
 		msg := ae.Message

@@ -12,9 +12,6 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
-	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // fastRetry keeps retry tests quick while still exercising every retry.
@@ -22,29 +19,39 @@ var fastRetry = mattermost.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Milliseco
 
 func newClient(t *testing.T, fake *mmfake.Server) *mattermost.Client {
 	t.Helper()
-	c, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: fake.URL, Token: mmfake.Token, Retry: fastRetry})
+	c, err := mattermost.New(mattermost.Config{BaseURL: fake.URL, Token: mmfake.Token, Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
+// errorAs returns err as the client error type E, failing the test otherwise.
+func errorAs[E error](t *testing.T, err error) E {
+	t.Helper()
+	var target E
+	if !errors.As(err, &target) {
+		t.Fatalf("want %T, got %T: %v", target, err, err)
+	}
+	return target
+}
+
 // walkUsers pages /users to the end as the connector does and returns usernames.
 func walkUsers(t *testing.T, c *mattermost.Client) []string {
 	t.Helper()
 	var names []string
-	for page := 0; ; {
-		p, err := c.ListUsers(context.Background(), page)
+	for cur := (mattermost.Cursor{}); ; {
+		p, err := c.ListUsers(context.Background(), cur)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, u := range p.Items {
 			names = append(names, u.Username)
 		}
-		if p.NextPage == 0 {
+		if p.Next == nil {
 			return names
 		}
-		page = p.NextPage
+		cur = *p.Next
 	}
 }
 
@@ -88,18 +95,15 @@ func TestErrorBodyIsDecoded(t *testing.T) {
 		mmfake.WriteError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
 		return true
 	}
-	_, err := newClient(t, fake).ListTeams(context.Background(), 0)
-	var apiErr *mattermost.Error
+	_, err := newClient(t, fake).ListTeams(context.Background(), mattermost.Cursor{})
+	var apiErr *mattermost.APIError
 	if !errors.As(err, &apiErr) {
-		t.Fatalf("want *mattermost.Error, got %T %v", err, err)
+		t.Fatalf("want *mattermost.APIError, got %T %v", err, err)
 	}
-	if apiErr.StatusCode != 403 || apiErr.ID != "api.context.permissions.app_error" || apiErr.RequestID != "fakerequestid" {
+	if apiErr.StatusCode != 403 || apiErr.ID != mattermost.IDPermissions || apiErr.RequestID != "fakerequestid" {
 		t.Errorf("decoded %+v", apiErr)
 	}
-	if status.Code(err) != codes.PermissionDenied {
-		t.Errorf("code = %v, want PermissionDenied", status.Code(err))
-	}
-	if !mattermost.HasID(err, "api.context.permissions.app_error") {
+	if !mattermost.HasID(err, mattermost.IDMissingAccount, mattermost.IDPermissions) {
 		t.Error("HasID false")
 	}
 	for _, want := range []string{"GET /api/v4/teams?page=0&per_page=200", "HTTP 403", "appropriate permissions", "fakerequestid"} {
@@ -116,8 +120,9 @@ func TestRejectedTokenIsUnauthenticated(t *testing.T) {
 	fake := mmfake.New(t)
 	fake.Token = "someothertoken"
 	_, err := newClient(t, fake).GetMe(context.Background())
-	if status.Code(err) != codes.Unauthenticated || mattermost.StatusCode(err) != 401 {
-		t.Fatalf("got %v (code %v)", err, status.Code(err))
+	var apiErr *mattermost.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || mattermost.StatusCode(err) != 401 {
+		t.Fatalf("got %T %v", err, err)
 	}
 	if strings.Contains(err.Error(), mmfake.Token) {
 		t.Fatal("error message contains the token")
@@ -146,12 +151,9 @@ func TestHTMLAnswerIsNotMattermost(t *testing.T) {
 		return true
 	}
 	_, err := newClient(t, fake).GetMe(context.Background())
-	var apiErr *mattermost.Error
-	if !errors.As(err, &apiErr) || apiErr.ContentType != "text/html" || !strings.Contains(err.Error(), "Welcome to nginx") {
-		t.Fatalf("got %v", err)
-	}
-	if status.Code(err) != codes.FailedPrecondition {
-		t.Errorf("code = %v, want FailedPrecondition", status.Code(err))
+	var notMM *mattermost.NotMattermostError
+	if !errors.As(err, &notMM) || notMM.ContentType != "text/html" || !strings.Contains(err.Error(), "Welcome to nginx") {
+		t.Fatalf("got %T %v", err, err)
 	}
 }
 
@@ -204,16 +206,16 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 func TestPersistentFailuresEndTheCall(t *testing.T) {
 	fake := mmfake.New(t)
 	fake.Intercept = flaky(1000, func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
-	_, err := newClient(t, fake).ListUsers(context.Background(), 0)
+	_, err := newClient(t, fake).ListUsers(context.Background(), mattermost.Cursor{})
 	if err == nil {
 		t.Fatal("no error")
 	}
 	if n := len(fake.Requests()); n != fastRetry.MaxAttempts {
 		t.Errorf("got %d attempts, want %d", n, fastRetry.MaxAttempts)
 	}
-	// Not Unavailable: the SDK would retry that forever.
-	if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), "after 3 attempts") {
-		t.Errorf("got %v (code %v)", err, status.Code(err))
+	var transient *mattermost.TransientError
+	if !errors.As(err, &transient) || transient.Attempts != 3 || transient.MayHaveApplied || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Errorf("got %T %v", err, err)
 	}
 }
 
@@ -228,15 +230,14 @@ func TestPersistentRateLimitEndsTheCallWithTheReset(t *testing.T) {
 	})
 	policy := fastRetry
 	policy.RateLimitPatience = 2500 * time.Millisecond // room for two waits of 1s
-	c, err := mattermost.New(context.Background(), mattermost.Config{BaseURL: fake.URL, Token: mmfake.Token, Retry: policy})
+	c, err := mattermost.New(mattermost.Config{BaseURL: fake.URL, Token: mmfake.Token, Retry: policy})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.ListUsers(context.Background(), 0)
-	st, _ := status.FromError(err)
-	// Not Unavailable: baton-sdk's syncer would retry that forever.
-	if st.Code() != codes.ResourceExhausted {
-		t.Fatalf("code = %v, want ResourceExhausted (%v)", st.Code(), err)
+	_, err = c.ListUsers(context.Background(), mattermost.Cursor{})
+	var rl *mattermost.RateLimitError
+	if !errors.As(err, &rl) {
+		t.Fatalf("want *mattermost.RateLimitError, got %T %v", err, err)
 	}
 	if n := len(fake.Requests()); n != 3 {
 		t.Errorf("got %d requests, want 3 (two waits of Retry-After 1s fit the patience)", n)
@@ -246,14 +247,8 @@ func TestPersistentRateLimitEndsTheCallWithTheReset(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	var rl *v2.RateLimitDescription
-	for _, d := range st.Details() {
-		if r, ok := d.(*v2.RateLimitDescription); ok {
-			rl = r
-		}
-	}
-	if rl == nil || rl.GetStatus() != v2.RateLimitDescription_STATUS_OVERLIMIT || rl.GetResetAt() == nil {
-		t.Fatalf("rate limit description = %v", rl)
+	if rl.Limit != 101 || rl.Remaining != 0 || rl.ResetAt.IsZero() || rl.Waited < time.Second {
+		t.Fatalf("rate limit error = %+v", rl)
 	}
 }
 
@@ -265,7 +260,8 @@ func TestPostIsNotRetriedAfterServerError(t *testing.T) {
 		w.WriteHeader(http.StatusBadGateway)
 	})
 	err := mattermost.PostForTest(newClient(t, fake), context.Background(), "/echo")
-	if err == nil || posts.Load() != 1 {
+	var transient *mattermost.TransientError
+	if !errors.As(err, &transient) || !transient.MayHaveApplied || posts.Load() != 1 {
 		t.Fatalf("err=%v posts=%d: a POST that may have been applied must not be repeated", err, posts.Load())
 	}
 }

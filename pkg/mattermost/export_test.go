@@ -3,9 +3,11 @@ package mattermost
 import (
 	"context"
 	"net/http"
+	"strings"
 )
 
-// PostForTest sends an empty POST through the client's one request path.
-func PostForTest(c *Client, ctx context.Context, path string) error {
-	return c.do(ctx, http.MethodPost, path, nil, map[string]string{}, nil)
+// PostForTest sends an empty POST through the client's write path (a call
+// that changes data), e.g. PostForTest(c, ctx, "/echo").
+func PostForTest(c *Client, ctx context.Context, p string) error {
+	return c.write(ctx, http.MethodPost, path(strings.Split(strings.TrimPrefix(p, "/"), "/")...), map[string]string{}, nil)
 }

@@ -24,7 +24,8 @@ const maxCABundleBytes = 4 << 20
 // hang or fill memory). It only ever adds trust: certificate verification is
 // never switched off.
 func TLSConfigWithCABundle(path string) (*tls.Config, error) {
-	f, err := os.Open(path) // #nosec G304 -- the operator's own ca-bundle option
+	// Non-blocking, so that opening a FIFO returns at once and fails the check below.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // #nosec G304 -- the operator's own ca-bundle option
 	if err != nil {
 		return nil, fmt.Errorf("ca-bundle: %w", err)
 	}

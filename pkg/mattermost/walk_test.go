@@ -57,17 +57,17 @@ func walkAll(t *testing.T, fake *mmfake.Server, between func(request int)) map[s
 		if calls > 1000 {
 			t.Fatal("walk does not end")
 		}
-		users, next, err := c.ListChannelUsers(context.Background(), "c1", cur)
+		page, err := c.ListChannelUsers(context.Background(), "c1", cur)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, u := range users {
+		for _, u := range page.Items {
 			seen[u.ID]++
 		}
-		if next == nil {
+		if page.Next == nil {
 			return seen
 		}
-		cur = *next
+		cur = *page.Next
 	}
 }
 
@@ -240,4 +240,54 @@ func decodeJSON(resp *http.Response, out any) error {
 		return fmt.Errorf("not JSON: %s", resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// A list whose members are all replaced between every two requests can never
+// be read consistently: the walk gives up after its restarts with a ListError
+// (final, not retried), instead of paging forever.
+func TestWalkOfAListThatNeverHoldsStillEnds(t *testing.T) {
+	fake := channelFake(t, 400)
+	generation := 0
+	requests := 0
+	fake.Intercept = func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/api/v4/users" || r.URL.Query().Get("in_channel") != "c1" {
+			return false
+		}
+		if requests++; requests > 1 {
+			// Everyone seen so far leaves; 400 new members who sort first join.
+			for id := range members(fake) {
+				fake.RemoveChannelMember("c1", id)
+			}
+			generation++
+			for i := range 400 {
+				name := fmt.Sprintf("a%03d-%04d", generation, i)
+				addUser(fake, name)
+				fake.AddChannelMember("c1", name, false, false)
+			}
+		}
+		return false
+	}
+	c := newClient(t, fake)
+	cur := mattermost.Cursor{}
+	for calls := 0; ; calls++ {
+		if calls > 100 {
+			t.Fatal("the walk does not end")
+		}
+		page, err := c.ListChannelUsers(context.Background(), "c1", cur)
+		if err != nil {
+			listErr := errorAs[*mattermost.ListError](t, err)
+			if !strings.Contains(listErr.Reason, "changed too much") || !strings.Contains(err.Error(), "in_channel=c1") {
+				t.Fatalf("error does not explain itself: %v", err)
+			}
+			// Six walks (the first and five restarts), each stepping back over a few windows.
+			if requests > 150 {
+				t.Errorf("%d requests before giving up", requests)
+			}
+			return
+		}
+		if page.Next == nil {
+			t.Fatalf("the walk ended normally after %d requests on a list that never held still", requests)
+		}
+		cur = *page.Next
+	}
 }

@@ -177,7 +177,7 @@ func TestWireDecoding(t *testing.T) {
 			f.chMember, nil},
 		// Mattermost lists live groups only (delete_at 0) unless asked for archived ones, which the client never does.
 		{"GET /teams/{id}/groups", func() (any, error) {
-			groups, err := f.c.ListTeamGroups(ctx, f.team.ID, 0)
+			groups, err := f.c.ListTeamGroups(ctx, f.team.ID, mattermost.Cursor{})
 			return only(groups.Items, err)
 		}, struct {
 			mmfake.Group
@@ -186,7 +186,8 @@ func TestWireDecoding(t *testing.T) {
 		{"POST /roles/names", func() (any, error) { return only(f.c.GetRolesByNames(ctx, []string{f.role.Name})) }, f.role, nil},
 		{"GET /users/{id}/sessions", func() (any, error) { return only(f.c.ListSessions(ctx, f.user.ID)) }, f.session, nil},
 		{"GET /reports/users", func() (any, error) {
-			return only(f.c.ListUserReport(ctx, &mattermost.ReportCursor{Username: "admin", ID: "admin"}))
+			rows, err := f.c.ListUserReport(ctx, mattermost.ReportAfter("admin", "admin"))
+			return only(rows.Items, err)
 		}, struct {
 			mmfake.User
 			LastLogin int64
@@ -324,30 +325,27 @@ func TestWireErrorIDs(t *testing.T) {
 		return func() error { return c.UpdateUserRoles(ctx, userID, roles) }
 	}
 	for _, tc := range []struct {
-		clientID string
+		clientID mattermost.ErrorID
 		provoke  func() error
 	}{
-		{mattermost.ErrTeamUserDenied, addToTeam("tg", "newbie")},
-		{mattermost.ErrTeamSaveMaxAccounts, addToFullTeam("newbie")},
-		{mattermost.ErrTeamMaxAccounts, addToFullTeam("leaver")},
-		{mattermost.ErrChannelNotTeamMember, addToChannel("priv", "newbie")},
-		{mattermost.ErrChannelLeftTeam, addToChannel("priv", "leaver")},
-		{mattermost.ErrChannelDeletedUser, addToChannel("priv", "dee")},
-		{mattermost.ErrChannelUserDenied, addToChannel("gch", "newbie")},
-		{mattermost.ErrTeamRemoveGroup, removeFromTeam("tg", "alice")},
-		{mattermost.ErrTeamRemoveMissing, removeFromTeam("t1", "newbie")},
-		{mattermost.ErrChannelRemoveGroup, removeFromChannel("gch", "alice")},
-		{mattermost.ErrChannelRemoveDefault, removeFromChannel("town", "alice")},
-		{mattermost.ErrTeamRolesGuest, roles(c.UpdateTeamMemberSchemeRoles, "t1", "gus", true)},
-		{mattermost.ErrTeamRolesUnsetUserRoles, roles(c.UpdateTeamMemberSchemeRoles, "t1", "alice", false)},
-		{mattermost.ErrChannelRolesGuest, roles(c.UpdateChannelMemberSchemeRoles, "priv", "gus", true)},
-		{mattermost.ErrChannelMemberMissing, roles(c.UpdateChannelMemberSchemeRoles, "priv", "newbie", true)},
-		{mattermost.ErrIDEmailExists, createUser("admin@example.com", "fresh")},
-		{mattermost.ErrIDUsernameExists, createUser("fresh@example.com", "alice")},
-		{mattermost.ErrIDMissingAccount, func() error { _, err := c.GetUser(ctx, "nobody"); return err }},
-		{mattermost.ErrIDManagedByLDAP, func() error { return c.SetUserActive(ctx, "lena", false) }},
-		{mattermost.ErrLastAdmin, setRoles("admin", "system_user")},
-		{mattermost.ErrRoleNeedsLicense, setRoles("alice", "system_user", "system_user_manager")},
+		{mattermost.IDTeamUserDenied, addToTeam("tg", "newbie")},
+		{mattermost.IDTeamSaveMaxAccounts, addToFullTeam("newbie")},
+		{mattermost.IDTeamMaxAccounts, addToFullTeam("leaver")},
+		{mattermost.IDChannelNotTeamMember, addToChannel("priv", "newbie")},
+		{mattermost.IDChannelLeftTeam, addToChannel("priv", "leaver")},
+		{mattermost.IDChannelDeletedUser, addToChannel("priv", "dee")},
+		{mattermost.IDChannelUserDenied, addToChannel("gch", "newbie")},
+		{mattermost.IDTeamRemoveGroup, removeFromTeam("tg", "alice")},
+		{mattermost.IDChannelRemoveGroup, removeFromChannel("gch", "alice")},
+		{mattermost.IDChannelRemoveDefault, removeFromChannel("town", "alice")},
+		{mattermost.IDTeamRolesGuest, roles(c.UpdateTeamMemberSchemeRoles, "t1", "gus", true)},
+		{mattermost.IDChannelRolesGuest, roles(c.UpdateChannelMemberSchemeRoles, "priv", "gus", true)},
+		{mattermost.IDEmailExists, createUser("admin@example.com", "fresh")},
+		{mattermost.IDUsernameExists, createUser("fresh@example.com", "alice")},
+		{mattermost.IDMissingAccount, func() error { _, err := c.GetUser(ctx, "nobody"); return err }},
+		{mattermost.IDManagedByLDAP, func() error { return c.SetUserActive(ctx, "lena", false) }},
+		{mattermost.IDLastAdmin, setRoles("admin", "system_user")},
+		{mattermost.IDRoleNeedsLicense, setRoles("alice", "system_user", "system_user_manager")},
 	} {
 		err := tc.provoke()
 		if !mattermost.HasID(err, tc.clientID) {
@@ -356,18 +354,24 @@ func TestWireErrorIDs(t *testing.T) {
 	}
 
 	// Cases the fake's handlers do not model: it answers with Mattermost's id.
-	for clientID, serverID := range map[string]string{
-		mattermost.ErrTeamAllowedDomains:       mmfake.IDTeamAllowedDomains,
-		mattermost.ErrTeamRolesGuestUser:       mmfake.IDTeamRolesGuestUser,
-		mattermost.ErrTeamRolesChangingGuest:   mmfake.IDTeamRolesChangingGuest,
-		mattermost.ErrChannelRemoveDenied:      mmfake.IDChannelRemoveDenied,
-		mattermost.ErrChannelRolesGuestUser:    mmfake.IDChannelRolesGuestUser,
-		mattermost.ErrIDSaveUser:               mmfake.IDSaveUser,
-		mattermost.ErrIDGuestAccountsDisabled:  mmfake.IDGuestAccountsDisabled,
-		mattermost.ErrIDUserLimit:              mmfake.IDUserLimit,
-		mattermost.ErrIDLicenseUserLimit:       mmfake.IDLicenseUserLimit,
-		mattermost.ErrIDCreateUserLimit:        mmfake.IDCreateUserLimit,
-		mattermost.ErrIDCreateLicenseUserLimit: mmfake.IDCreateLicenseUserLimit,
+	for clientID, serverID := range map[mattermost.ErrorID]string{
+		mattermost.IDTeamAllowedDomains:     mmfake.IDTeamAllowedDomains,
+		mattermost.IDTeamRolesGuestUser:     mmfake.IDTeamRolesGuestUser,
+		mattermost.IDTeamRolesChangingGuest: mmfake.IDTeamRolesChangingGuest,
+		mattermost.IDChannelRemoveDenied:    mmfake.IDChannelRemoveDenied,
+		mattermost.IDChannelRolesGuestUser:  mmfake.IDChannelRolesGuestUser,
+		mattermost.IDSaveUser:               mmfake.IDSaveUser,
+		mattermost.IDGuestsDisabled:         mmfake.IDGuestAccountsDisabled,
+		mattermost.IDActivateUserLimit:      mmfake.IDUserLimit,
+		mattermost.IDActivateSeatLimit:      mmfake.IDLicenseUserLimit,
+		mattermost.IDCreateUserLimit:        mmfake.IDCreateUserLimit,
+		mattermost.IDCreateLicenseSeat:      mmfake.IDCreateLicenseUserLimit,
+		mattermost.IDSessionExpired:         mmfake.IDSessionExpired,
+		mattermost.IDPermissions:            mmfake.IDPermissions,
+		mattermost.IDLicense:                mmfake.IDLicenseRequired,
+		mattermost.IDLDAPGroupsLicense:      mmfake.IDLDAPGroupsLicense,
+		mattermost.IDCustomGroupsLicense:    mmfake.IDCustomGroupsLicense,
+		mattermost.IDCustomGroupsDisabled:   mmfake.IDCustomGroupsDisabled,
 	} {
 		fake.Intercept = func(w http.ResponseWriter, _ *http.Request) bool {
 			mmfake.WriteError(w, http.StatusBadRequest, serverID, "answered by the test")
