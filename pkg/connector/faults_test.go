@@ -1,7 +1,6 @@
 package connector
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"

@@ -83,7 +83,7 @@ func TestSyncLastLoginAlongsideUserPages(t *testing.T) {
 	// 650 users of whom 93 bots: the /users pages hold 172, 171, 171 and 43
 	// people, so 2+2+2+1 report pages: the fewest 100-row pages that can
 	// cover each /users page, and each /users page fetched once (plus the
-	// empty page past the end, fetched ahead: see prefetch.go).
+	// empty page past the end, fetched ahead: see user_pages.go).
 	if got := countRequests(fake, "GET /api/v4/users?page=") - roleListRequests(fake); got != 5 {
 		t.Errorf("/users pages: %d, want 5", got)
 	}

@@ -125,9 +125,10 @@ func TestRoleGrantsPageThroughHolders(t *testing.T) {
 			t.Fatal(err)
 		}
 		total += len(grants)
-		if tok = res.NextPageToken; tok == "" {
+		if res == nil { // the SDK reads nil results as the last page
 			break
 		}
+		tok = res.NextPageToken
 	}
 	if total != 226 || pages != 1 {
 		t.Errorf("system_admin grants: %d in %d extra pages, want 226 (225 + admin) in 1 (226 holders = 2 pages of 200)", total, pages)
@@ -216,7 +217,7 @@ func TestRoleProvisioning(t *testing.T) {
 		{"revoke from remote", func() error { _, err := s.Revoke(ctx, grantOf("system_admin", "remo")); return err },
 			codes.FailedPrecondition, "remote server"},
 		{"grant to guest", func() error { _, _, err := s.Grant(ctx, user("gwen"), ent("system_admin")); return err },
-			codes.FailedPrecondition, "promote it to a member"},
+			codes.FailedPrecondition, "promote the guest to a member"},
 		{"grant guest role", func() error { _, _, err := s.Grant(ctx, user("plain"), ent("system_guest")); return err },
 			codes.FailedPrecondition, "demote/promote"},
 		{"revoke guest role", func() error { _, err := s.Revoke(ctx, grantOf("system_guest", "gwen")); return err },
@@ -227,9 +228,9 @@ func TestRoleProvisioning(t *testing.T) {
 			g := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "group", Resource: "g1"}.Build()}.Build()
 			_, _, err := s.Grant(ctx, g, ent("system_admin"))
 			return err
-		}, codes.InvalidArgument, "only be given to a user"},
+		}, codes.InvalidArgument, "only users can hold the system_admin role"},
 		{"grant to missing user", func() error { _, _, err := s.Grant(ctx, user("nobody"), ent("system_admin")); return err },
-			codes.NotFound, "does not exist"},
+			codes.NotFound, "no Mattermost user with id nobody"},
 		{"licensed role unlicensed", func() error { _, _, err := s.Grant(ctx, user("plain"), ent("system_manager")); return err },
 			codes.FailedPrecondition, "license"},
 	}
@@ -244,6 +245,15 @@ func TestRoleProvisioning(t *testing.T) {
 	if _, err := s.Revoke(ctx, grantOf("system_admin", "olivia")); err != nil {
 		t.Fatalf("revoke olivia's admin: %v", err)
 	}
+	// The token's own user: refused by the connector, before Mattermost's own rule.
+	_, err = s.Revoke(ctx, grantOf("system_admin", "admin"))
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "connector's own api-token") {
+		t.Errorf("demoting the token's own user: got %v", err)
+	}
+	// Through another token (plain's), Mattermost's last-admin rule answers.
+	fake.Mu.Lock()
+	fake.MeID = "plain"
+	fake.Mu.Unlock()
 	_, err = s.Revoke(ctx, grantOf("system_admin", "admin"))
 	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "last active System Admin") {
 		t.Errorf("demoting the last admin: got %v", err)

@@ -150,10 +150,10 @@ func (s *userSyncer) actionUser(ctx context.Context, args *structpb.Struct) (*ma
 		id, _ := actions.GetStringArg(args, argUserID)
 		rid = v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: id}.Build()
 	}
-	id, err := principalUser(rid, "accounts")
-	if err != nil {
-		return nil, err
+	if rid.GetResourceType() != userResourceType.GetId() {
+		return nil, refusal(codes.InvalidArgument, "%s must be a user, not %s %q", argUserID, rid.GetResourceType(), rid.GetResource())
 	}
+	id := rid.GetResource()
 	if !mattermostID.MatchString(id) {
 		return nil, refusal(codes.InvalidArgument,
 			"%s must be a Mattermost user id (26 lower-case letters and digits), got %q", argUserID, id)

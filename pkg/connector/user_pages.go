@@ -105,6 +105,7 @@ func (f *userPageFetch) reportAfter(ctx context.Context) (mattermost.Cursor, err
 type userPages struct {
 	client    *mattermost.Client
 	lastLogin bool
+	idleAfter time.Duration // userPagesIdle; shorter in tests
 
 	mu     sync.Mutex
 	syncID string
@@ -115,7 +116,7 @@ type userPages struct {
 }
 
 func newUserPages(client *mattermost.Client, lastLogin bool) *userPages {
-	return &userPages{client: client, lastLogin: lastLogin, ahead: map[int]*userPageFetch{}}
+	return &userPages{client: client, lastLogin: lastLogin, idleAfter: userPagesIdle, ahead: map[int]*userPageFetch{}}
 }
 
 // get returns the page tok points at, for sync syncID.
@@ -158,9 +159,9 @@ func (p *userPages) take(ctx context.Context, syncID string, page int) (*userPag
 		// Detached from the gRPC call that asked for this page, which ends
 		// when it returns; keeps its logger.
 		p.ctx, p.cancel = context.WithCancel(ctxzap.ToContext(context.Background(), ctxzap.Extract(ctx)))
-		p.idle = time.AfterFunc(userPagesIdle, p.cancel)
+		p.idle = time.AfterFunc(p.idleAfter, p.cancel)
 	}
-	p.idle.Reset(userPagesIdle)
+	p.idle.Reset(p.idleAfter)
 	f := p.ahead[page]
 	for n := range p.ahead {
 		if n <= page {
@@ -196,6 +197,7 @@ func (p *userPages) fetchAhead(ctx context.Context, syncID string, next userPage
 	if syncID != p.syncID || p.ctx != ctx {
 		return // another sync took over meanwhile
 	}
+	p.idle.Reset(p.idleAfter) // idle counts from the page just served
 	from := func(context.Context) (mattermost.Cursor, error) { return next.Report, nil }
 	for k := range userPagesAhead {
 		at := mattermost.Cursor{Page: next.Users.Page + k}
@@ -227,7 +229,7 @@ func (p *userPages) fetch(ctx context.Context, at mattermost.Cursor, from func(c
 		close(f.usersDone)
 	}
 	page := userPage{users: users}
-	if err != nil || !withReport {
+	if err != nil || !withReport || len(users.Items) == 0 {
 		return page, err
 	}
 	start, err := from(ctx)

@@ -122,7 +122,7 @@ func TestValidateExplainsTransportAndProxyFailures(t *testing.T) {
 	})
 	t.Run("unknown host", func(t *testing.T) {
 		// NXDOMAIN is FailedPrecondition; without a resolver at all (offline CI) the lookup fails as Aborted.
-		err := validate(t, "http://mattermost.invalid")
+		err := validate(t, "https://mattermost.invalid")
 		if code := status.Code(err); code != codes.FailedPrecondition && code != codes.Aborted {
 			t.Fatalf("code = %v (%v)", code, err)
 		}
