@@ -279,7 +279,8 @@ func userFacts(ctx context.Context, client *mattermost.Client, users []mattermos
 		starts = append(starts, mattermost.ReportAfter(people[k-1].Username, people[k-1].ID))
 	}
 	pages := make([]mattermost.Page[mattermost.UserReport], len(starts))
-	read := func(ctx context.Context, i int) (err error) {
+	read := func(ctx context.Context, i int) error {
+		var err error
 		pages[i], err = client.ListUserReport(ctx, starts[i])
 		return err
 	}

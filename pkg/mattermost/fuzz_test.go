@@ -26,8 +26,14 @@ const fuzzToken = "fuzztok3n9x7q2w8e4r6t1y5u0"
 var apiCalls = []apiCall{
 	{"GetMe", func(ctx context.Context, c *mattermost.Client) error { _, err := c.GetMe(ctx); return err }},
 	{"GetUser", func(ctx context.Context, c *mattermost.Client) error { _, err := c.GetUser(ctx, "u1"); return err }},
-	{"ListUsers", func(ctx context.Context, c *mattermost.Client) error { _, err := c.ListUsers(ctx, mattermost.Cursor{Page: 1}); return err }},
-	{"ListTeams", func(ctx context.Context, c *mattermost.Client) error { _, err := c.ListTeams(ctx, mattermost.Cursor{}); return err }},
+	{"ListUsers", func(ctx context.Context, c *mattermost.Client) error {
+		_, err := c.ListUsers(ctx, mattermost.Cursor{Page: 1})
+		return err
+	}},
+	{"ListTeams", func(ctx context.Context, c *mattermost.Client) error {
+		_, err := c.ListTeams(ctx, mattermost.Cursor{})
+		return err
+	}},
 	{"GetTeam", func(ctx context.Context, c *mattermost.Client) error { _, err := c.GetTeam(ctx, "t1"); return err }},
 	{"ListTeamMembers", func(ctx context.Context, c *mattermost.Client) error {
 		_, err := c.ListTeamMembers(ctx, "t1", mattermost.Cursor{})
@@ -78,7 +84,10 @@ var apiCalls = []apiCall{
 		_, err := c.ListUserChannelsInTeam(ctx, "u1", "t1")
 		return err
 	}},
-	{"ListGroups", func(ctx context.Context, c *mattermost.Client) error { _, err := c.ListGroups(ctx, mattermost.Cursor{}); return err }},
+	{"ListGroups", func(ctx context.Context, c *mattermost.Client) error {
+		_, err := c.ListGroups(ctx, mattermost.Cursor{})
+		return err
+	}},
 	{"ListGroupMembers", func(ctx context.Context, c *mattermost.Client) error {
 		_, err := c.ListGroupMembers(ctx, "g1", mattermost.Cursor{})
 		return err

@@ -130,7 +130,7 @@ func TestBareRateLimitBacksOff(t *testing.T) {
 	c := newClientWith(t, mattermost.Config{BaseURL: fake.URL, Retry: mattermost.RetryPolicy{
 		MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 40 * time.Millisecond, RateLimitPatience: 300 * time.Millisecond}})
 	_, err := c.GetMe(context.Background())
-	errorAs[*mattermost.RateLimitError](t, err)
+	_ = errorAs[*mattermost.RateLimitError](t, err)
 	// Waits of 10..40ms (jittered) within 300ms: at least 300/60 and at most 300/10 retries.
 	if n := len(fake.Requests()); n < 6 || n > 31 {
 		t.Errorf("%d requests: the backoff is not 10..40ms", n)
@@ -167,7 +167,7 @@ func TestProxyErrorPageIsNotNotFound(t *testing.T) {
 	// baton-sdk skips NotFound as a warning and finishes the sync: a proxy's
 	// page must not pass for Mattermost's "no such team".
 	_, err := c.ListTeamMembers(context.Background(), "t1", mattermost.Cursor{})
-	errorAs[*mattermost.NotMattermostError](t, err)
+	_ = errorAs[*mattermost.NotMattermostError](t, err)
 	if mattermost.IsNotFound(err) || !strings.Contains(err.Error(), "404 Not Found") {
 		t.Fatalf("proxy 404: got %v", err)
 	}
@@ -184,7 +184,7 @@ func TestNullAnswerIsNotAnEmptyList(t *testing.T) {
 		return true
 	}
 	_, err := newClient(t, fake).ListUsers(context.Background(), mattermost.Cursor{})
-	errorAs[*mattermost.TransientError](t, err)
+	_ = errorAs[*mattermost.TransientError](t, err)
 	if !strings.Contains(err.Error(), "answered null") {
 		t.Fatalf("got %v", err)
 	}
@@ -321,7 +321,7 @@ func TestRedirectsStayOnTheConfiguredOrigin(t *testing.T) {
 			return "https://" + r.Host + r.URL.RequestURI()
 		})
 		_, err := newClient(t, &mmfake.Server{Server: from}).GetMe(context.Background())
-		errorAs[*mattermost.RedirectError](t, err)
+		_ = errorAs[*mattermost.RedirectError](t, err)
 		if !strings.Contains(err.Error(), "refused to follow") {
 			t.Fatalf("got %v", err)
 		}
