@@ -7,11 +7,13 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
 )
 
 // Mattermost has user groups only with a license: custom groups from
@@ -61,6 +63,26 @@ func (s *groupSyncer) list(ctx context.Context, attrs resource.SyncOpAttrs) ([]*
 func groupsUnavailable(err error) bool {
 	return mattermost.StatusCode(err) == http.StatusNotImplemented ||
 		mattermost.HasID(err, mattermost.IDLDAPGroupsLicense, mattermost.IDCustomGroupsLicense, mattermost.IDCustomGroupsDisabled)
+}
+
+// Get returns one group for a targeted sync (targeted.go).
+func (s *groupSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	r, err := s.get(ctx, id)
+	return targetResult(id, r, err)
+}
+
+func (s *groupSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
+	g, err := s.client.GetGroup(ctx, id.GetResource())
+	switch {
+	case groupsUnavailable(err):
+		return nil, notSyncable(codes.FailedPrecondition, id, "this Mattermost server has no user groups: custom groups need a "+
+			"Professional or Enterprise license, LDAP groups Enterprise", err)
+	case err != nil:
+		return nil, err
+	case g.DeleteAt > 0:
+		return nil, notSyncable(codes.FailedPrecondition, id, "the group is archived, and archived groups are not synced", nil)
+	}
+	return groupResource(g)
 }
 
 func groupResource(g *mattermost.Group) (*v2.Resource, error) {

@@ -7,9 +7,11 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
 )
 
 // assignedEntitlement is the slug of a role's only entitlement.
@@ -108,6 +110,33 @@ func (s *roleSyncer) list(ctx context.Context) ([]*v2.Resource, *resource.SyncOp
 		out = append(out, r)
 	}
 	return out, nil, nil
+}
+
+// Get returns one system role for a targeted sync (targeted.go), in one POST /roles/names.
+func (s *roleSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	r, err := s.get(ctx, id)
+	return targetResult(id, r, err)
+}
+
+func (s *roleSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
+	def, ok := findSystemRole(id.GetResource())
+	if !ok {
+		names := make([]string, len(systemRoles))
+		for i, r := range systemRoles {
+			names[i] = r.name
+		}
+		return nil, notSyncable(codes.InvalidArgument, id, "baton-mattermost syncs only the system roles "+strings.Join(names, ", "), nil)
+	}
+	roles, err := s.client.GetRolesByNames(ctx, []string{def.name})
+	if err != nil {
+		return nil, err
+	}
+	for i := range roles {
+		if roles[i].Name == def.name && roles[i].DeleteAt == 0 {
+			return roleResource(def, &roles[i])
+		}
+	}
+	return nil, notSyncable(codes.InvalidArgument, id, "this Mattermost server does not define the role (older servers lack some)", nil)
 }
 
 // isI18nKey tells the translation ids Mattermost stores as built-in roles'

@@ -8,6 +8,7 @@ import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
 )
 
 // teamSyncer syncs teams (archived ones only with include-archived-teams),
@@ -33,6 +34,24 @@ func (s *teamSyncer) teamResource(t *mattermost.Team) (*v2.Resource, error) {
 		return nil, nil
 	}
 	return teamResource(t)
+}
+
+// Get returns one team for a targeted sync (targeted.go).
+func (s *teamSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	r, err := s.get(ctx, id)
+	return targetResult(id, r, err)
+}
+
+func (s *teamSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
+	t, err := s.client.GetTeam(ctx, id.GetResource())
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.teamResource(t)
+	if r == nil && err == nil {
+		return nil, notSyncable(codes.FailedPrecondition, id, "the team is archived, and archived teams are synced only with include-archived-teams", nil)
+	}
+	return r, err
 }
 
 func teamResource(t *mattermost.Team) (*v2.Resource, error) {

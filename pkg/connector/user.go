@@ -7,6 +7,7 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 )
 
@@ -55,6 +56,32 @@ func (s *userSyncer) list(ctx context.Context, attrs resource.SyncOpAttrs) ([]*v
 	}
 	res, err := nextPage(page.next(tok))
 	return out, res, err
+}
+
+// Get returns one user for a targeted sync (targeted.go), with the last login
+// from its row of the user report (one request) unless skip-last-login is set.
+func (s *userSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	r, err := s.get(ctx, id)
+	return targetResult(id, r, err)
+}
+
+func (s *userSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
+	u, err := s.client.GetUser(ctx, id.GetResource())
+	if err != nil {
+		return nil, err
+	}
+	var facts *mattermost.UserReport
+	if s.pages.lastLogin && !u.IsBot {
+		facts, err = s.client.GetUserReport(ctx, u)
+		if notServed(err) {
+			logReportUnavailable(ctx, err)
+			facts, err = nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return userResource(u, facts)
 }
 
 func (s *userSyncer) Entitlements(_ context.Context, _ *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {

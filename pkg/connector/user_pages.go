@@ -237,16 +237,17 @@ func (p *userPages) fetch(ctx context.Context, at mattermost.Cursor, from func(c
 		return page, err
 	}
 	page.facts, err = userFacts(ctx, p.client, users.Items, start, probe)
-	if reportUnavailable(err) {
+	if notServed(err) {
 		page.facts, page.reportUnavailable = nil, err
 		return page, nil
 	}
 	return page, err
 }
 
-// reportUnavailable tells the answers that mean this server has no user
-// report for this token (older server, missing permission), as opposed to a failure.
-func reportUnavailable(err error) bool {
+// notServed tells the answers that mean this server does not serve an
+// endpoint to this token (older server, missing permission), as opposed to a
+// failure: the user report, the server-wide channel search.
+func notServed(err error) bool {
 	switch mattermost.StatusCode(err) {
 	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
 		return true

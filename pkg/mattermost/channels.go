@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 )
 
@@ -67,6 +68,35 @@ func channelID(ch *Channel) string { return ch.ID }
 // (archived ones excluded). Needs manage_system.
 func (c *Client) ListPrivateChannels(ctx context.Context, teamID string, cur Cursor) (Page[Channel], error) {
 	return walkOrdered(ctx, c, path("teams", teamID, "channels", "private"), nil, cur, channelID)
+}
+
+// SearchPrivateChannels returns the next part of the live private channels
+// of every team, archived teams' included, ordered by display name, with the
+// server's count of them in Total. POST /channels/search as a System Admin
+// (it needs sysconsole_read_user_management_channels) lists them server-wide:
+// a few requests where /teams/{id}/channels/private costs one per team. Its
+// order (display name, then team display name) is not unique, so it is walked
+// in overlapping windows like the other channel lists (walk.go).
+func (c *Client) SearchPrivateChannels(ctx context.Context, cur Cursor) (Page[Channel], error) {
+	ep := path("channels", "search")
+	total := 0
+	read := func(ctx context.Context, page, perPage int) ([]Channel, error) {
+		// With page and per_page the answer is {"channels": [...],
+		// "total_count": N}; without, a bare list of at most 100.
+		query := map[string]any{"term": "", "private": true, "page": page, "per_page": perPage}
+		var body struct {
+			Channels   []Channel `json:"channels"`
+			TotalCount int       `json:"total_count"`
+		}
+		if err := c.readByPost(ctx, ep, query, &body); err != nil {
+			return nil, err
+		}
+		total = body.TotalCount
+		return body.Channels, nil
+	}
+	p, err := walkWindows(ctx, cur, channelID, read, func() error { return c.listChanging(http.MethodPost, ep, nil) })
+	p.Total = total
+	return p, err
 }
 
 // ListPublicChannels returns the next part of a team's live public channels.

@@ -37,6 +37,16 @@ func (c *Client) ListGroups(ctx context.Context, cur Cursor) (Page[Group], error
 	return listPage(ctx, c, path("groups"), nil, cur, groupID)
 }
 
+// GetGroup returns one group by id, archived ones included. Unlicensed
+// servers answer 501, as for every group endpoint.
+func (c *Client) GetGroup(ctx context.Context, groupID string) (*Group, error) {
+	var g Group
+	if err := c.get(ctx, path("groups", groupID), nil, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
 // ListGroupMembers returns one page of a group's members (active users only).
 func (c *Client) ListGroupMembers(ctx context.Context, groupID string, cur Cursor) (Page[User], error) {
 	return listEnveloped(ctx, c, path("groups", groupID, "members"), nil, cur, userID,

@@ -35,6 +35,9 @@ type Page[T any] struct {
 	Items []T
 	// Next is where the listing continues; nil after the last page.
 	Next *Cursor
+	// Total is the listing's size as the server counted it for this page,
+	// for the listings that tell it (0 for the others).
+	Total int
 }
 
 // listPage fetches the page at cur of a page/per_page listing, PerPage items a

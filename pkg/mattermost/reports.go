@@ -55,3 +55,24 @@ func (c *Client) ListUserReport(ctx context.Context, cur Cursor) (Page[UserRepor
 	}
 	return p, nil
 }
+
+// GetUserReport returns one user's row of the user report, nil when the
+// report has none (bots are not in it). One request: a page of one row
+// starting just before the user, since every id sorts after "0".
+func (c *Client) GetUserReport(ctx context.Context, u *User) (*UserReport, error) {
+	q := url.Values{
+		"sort_column":       {"Username"},
+		"direction":         {"next"},
+		"page_size":         {"1"},
+		"from_column_value": {u.Username},
+		"from_id":           {"0"},
+	}
+	var rows []UserReport
+	if err := c.get(ctx, path("reports", "users"), q, &rows); err != nil {
+		return nil, err
+	}
+	if len(rows) == 1 && rows[0].ID == u.ID {
+		return &rows[0], nil
+	}
+	return nil, nil
+}

@@ -3,6 +3,7 @@ package mattermost
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 )
@@ -48,8 +49,8 @@ const maxWalkRestarts = 5
 // one to retry after a pause: a list that changed this much under five walks
 // in a row will not hold still for a sixth, and a caller that retried
 // without limit would never end.
-func (c *Client) listChanging(ep endpoint, query url.Values) error {
-	call, _ := c.request("GET", ep, query)
+func (c *Client) listChanging(method string, ep endpoint, query url.Values) error {
+	call, _ := c.request(method, ep, query)
 	return &ListError{Call: call, Reason: fmt.Sprintf("the list changed too much while it was being read (%d restarts from "+
 		"its start); try again when fewer changes are being made", maxWalkRestarts)}
 }
@@ -75,14 +76,27 @@ func walkWindow(offset, back int) (int, int) {
 // returns the items not seen before, and the cursor to continue from (Offset,
 // Anchors and Restarts): nil once the end of the list was reached.
 func walkOrdered[T any](ctx context.Context, c *Client, ep endpoint, query url.Values, cur Cursor, id func(*T) string) (Page[T], error) {
+	read := func(ctx context.Context, page, perPage int) ([]T, error) {
+		var items []T
+		err := c.getPage(ctx, ep, query, page, perPage, &items)
+		return items, err
+	}
+	return walkWindows(ctx, cur, id, read, func() error { return c.listChanging(http.MethodGet, ep, query) })
+}
+
+// walkWindows is walkOrdered over any way of reading a window: read returns
+// the items [page*perPage, (page+1)*perPage) of the listing, and changing is
+// the error that ends a walk whose restarts are spent.
+func walkWindows[T any](ctx context.Context, cur Cursor, id func(*T) string,
+	read func(ctx context.Context, page, perPage int) ([]T, error), changing func() error) (Page[T], error) {
 	offset := cur.Offset
 	// At least one item of overlap, so that stepping back always moves the window.
 	back := max(len(cur.Anchors), 1)
 	for {
 		page, perPage := walkWindow(offset, back)
 		start := page * perPage
-		var items []T
-		if err := c.getPage(ctx, ep, query, page, perPage, &items); err != nil {
+		items, err := read(ctx, page, perPage)
+		if err != nil {
 			return Page[T]{}, err
 		}
 		last := -1 // index of the last anchor in this window
@@ -103,7 +117,7 @@ func walkOrdered[T any](ctx context.Context, c *Client, ep endpoint, query url.V
 			// Back at the head without meeting an anchor (they all left, or
 			// many items were inserted before them): start over from here.
 			if restarts++; restarts > maxWalkRestarts {
-				return Page[T]{}, c.listChanging(ep, query)
+				return Page[T]{}, changing()
 			}
 		}
 		// Either an anchor was found, or the window starts at the head of
