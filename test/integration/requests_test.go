@@ -97,6 +97,10 @@ func TestRequestsPerSync(t *testing.T) {
 	if n := counts["GET /api/v4/users/{id}"]; n != 0 {
 		t.Errorf("%d per-user requests", n)
 	}
+	// Private channels come from one server-wide search (fewer than 200 here), not a request per team.
+	if n, m := counts["POST /api/v4/channels/search"], counts["GET /api/v4/teams/{id}/channels/private"]; n != 1 || m != 0 {
+		t.Errorf("%d private channel searches and %d per-team private channel lists, want 1 and 0", n, m)
+	}
 	people := 0
 	users := getAll[serverUser](adminAPI(t), "/users")
 	for _, u := range users {
