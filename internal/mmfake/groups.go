@@ -14,6 +14,7 @@ type GroupLink struct {
 
 func (s *Server) registerGroups() {
 	s.Mux.HandleFunc("GET /api/v4/groups", s.requireLicense(s.listGroups))
+	s.Mux.HandleFunc("GET /api/v4/groups/{id}", s.requireLicense(s.getGroup))
 	s.Mux.HandleFunc("GET /api/v4/groups/{id}/members", s.requireLicense(s.listGroupMembers))
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/groups", s.requireLicense(s.linkedGroups(func() map[string][]GroupLink { return s.TeamGroups })))
 	s.Mux.HandleFunc("GET /api/v4/channels/{id}/groups", s.requireLicense(s.linkedGroups(func() map[string][]GroupLink { return s.ChannelGroups })))
@@ -35,6 +36,13 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	groups := slices.DeleteFunc(slices.Clone(s.Groups), func(g Group) bool { return g.DeleteAt > 0 })
 	s.Mu.Unlock()
 	servePageSorted(w, r, groups, func(g Group) string { return g.DisplayName })
+}
+
+// getGroup serves one group, archived ones included.
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	serveFound(w, find(s.Groups, func(g *Group) bool { return g.ID == r.PathValue("id") }), groupNotFound)
 }
 
 func (s *Server) listGroupMembers(w http.ResponseWriter, r *http.Request) {

@@ -72,6 +72,9 @@ const (
 	IDChannelRolesGuestUser         = "api.channel.update_channel_member_roles.user_and_guest.app_error"
 	IDChannelRemoveDenied           = "api.channel.remove_members.denied"
 
+	// Groups: server/channels/app/group.go.
+	IDGroupNotFound = "app.group.no_rows"
+
 	// Answered by real servers where the fake's handlers have no such case
 	// (a token without a permission; group endpoints of a licensed server
 	// with the feature off): server/channels/api4/context.go, group.go.
@@ -95,4 +98,5 @@ var (
 	missingAccount = failure{http.StatusNotFound, IDMissingAccount, "Unable to find the user."}
 	pageNotFound   = failure{http.StatusNotFound, IDPageNotFound, "Sorry, we could not find the page."}
 	teamNotFound   = failure{http.StatusNotFound, IDTeamNotFound, "We couldn't find the existing team."}
+	groupNotFound  = failure{http.StatusNotFound, IDGroupNotFound, "Unable to find the group."}
 )

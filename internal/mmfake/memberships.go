@@ -1,9 +1,11 @@
 package mmfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -58,6 +60,7 @@ var (
 func (s *Server) registerMembershipRoutes() {
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels/private", s.listTeamChannels(ChannelPrivate))
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels", s.listTeamChannels(ChannelOpen))
+	s.Mux.HandleFunc("POST /api/v4/channels/search", s.searchAllChannels)
 	s.Mux.HandleFunc("GET /api/v4/channels/{id}", s.getChannel)
 	s.Mux.HandleFunc("GET /api/v4/users/{uid}/teams/{tid}/channels", s.userChannelsInTeam)
 	s.Mux.HandleFunc("POST /api/v4/teams/{id}/members", s.addTeamMember)
@@ -228,6 +231,57 @@ func (s *Server) listTeamChannels(typ string) http.HandlerFunc {
 		s.Mu.Unlock()
 		servePageSorted(w, r, out, func(ch Channel) string { return ch.DisplayName })
 	}
+}
+
+// searchAllChannels serves POST /channels/search as a System Admin asks it
+// (api4 searchAllChannels, SqlChannelStore.channelSearchQuery) for private
+// channels without a term: the live private channels of every team, archived
+// teams' included, each with its team's names, ordered by display name, then
+// team display name. With page and per_page (not clamped) the answer is
+// {"channels": [...], "total_count": N}; without, a bare list of at most 100.
+func (s *Server) searchAllChannels(w http.ResponseWriter, r *http.Request) {
+	var q struct {
+		Term    string `json:"term"`
+		Private bool   `json:"private"`
+		Page    *int   `json:"page"`
+		PerPage *int   `json:"per_page"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&q); err != nil {
+		WriteError(w, http.StatusBadRequest, IDInvalidParam, "Invalid or missing channel_search in request body.")
+		return
+	}
+	if q.Term != "" || !q.Private {
+		WriteError(w, http.StatusBadRequest, "fake.unsupported", "the fake searches private channels without a term only")
+		return
+	}
+	type row struct {
+		Channel
+		TeamDisplayName string `json:"team_display_name"`
+		TeamName        string `json:"team_name"`
+	}
+	s.Mu.Lock()
+	me, _ := s.findUser(s.MeID)
+	var rows []row
+	for _, ch := range s.Channels {
+		if t := s.findTeam(ch.TeamID); t != nil && ch.Type == ChannelPrivate && ch.DeleteAt == 0 {
+			rows = append(rows, row{Channel: ch, TeamDisplayName: t.DisplayName, TeamName: t.Name})
+		}
+	}
+	s.Mu.Unlock()
+	if !slices.Contains(strings.Fields(me.Roles), roleSystemAdmin) {
+		WriteError(w, http.StatusForbidden, IDPermissions, "You do not have the appropriate permissions.")
+		return
+	}
+	slices.SortStableFunc(rows, func(a, b row) int {
+		return cmp.Or(strings.Compare(a.DisplayName, b.DisplayName), strings.Compare(a.TeamDisplayName, b.TeamDisplayName))
+	})
+	if q.Page == nil || q.PerPage == nil {
+		WriteJSON(w, http.StatusOK, orEmpty(rows[:min(100, len(rows))]))
+		return
+	}
+	start := min(max(*q.Page**q.PerPage, 0), len(rows))
+	end := min(start+max(*q.PerPage, 0), len(rows))
+	WriteJSON(w, http.StatusOK, map[string]any{"channels": orEmpty(rows[start:end]), "total_count": len(rows)})
 }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {

@@ -68,6 +68,29 @@ func (r *Result) GrantIDsOn(typeID string) map[string]bool {
 	return out
 }
 
+// About returns the part of the result about one resource: the resource,
+// its entitlements, and the grants of those entitlements.
+func (r *Result) About(typeID, id string) *Result {
+	is := func(rid *v2.ResourceId) bool { return rid.GetResourceType() == typeID && rid.GetResource() == id }
+	var out Result
+	for _, res := range r.Resources {
+		if is(res.GetId()) {
+			out.Resources = append(out.Resources, res)
+		}
+	}
+	for _, e := range r.Entitlements {
+		if is(e.GetResource().GetId()) {
+			out.Entitlements = append(out.Entitlements, e)
+		}
+	}
+	for _, g := range r.Grants {
+		if is(g.GetEntitlement().GetResource().GetId()) {
+			out.Grants = append(out.Grants, g)
+		}
+	}
+	return &out
+}
+
 // EntitlementsOn returns the stored entitlements of resources of one type.
 func (r *Result) EntitlementsOn(typeID string) []*v2.Entitlement {
 	var out []*v2.Entitlement

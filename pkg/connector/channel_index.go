@@ -46,15 +46,16 @@ type privateChannelIndex struct {
 	// by id; nil when there is no index for syncID.
 	byTeam map[string][]mattermost.Channel
 	// perTeam is set when this sync lists each team's channels itself.
-	perTeam bool
-	idle    *time.Timer
+	perTeam   bool
+	idle      *time.Timer
+	idleAfter time.Duration // channelIndexIdle; shorter in tests
 	// kept counts keep calls, so that a timer that fired just as the index
 	// was used again leaves it be.
 	kept int
 }
 
 func newPrivateChannelIndex(client *mattermost.Client) *privateChannelIndex {
-	return &privateChannelIndex{client: client, lock: make(chan struct{}, 1)}
+	return &privateChannelIndex{client: client, lock: make(chan struct{}, 1), idleAfter: channelIndexIdle}
 }
 
 // teamChannels returns the live private channels of team teamID for sync
@@ -89,7 +90,7 @@ func (x *privateChannelIndex) keep() {
 	}
 	x.kept++
 	kept := x.kept
-	x.idle = time.AfterFunc(channelIndexIdle, func() {
+	x.idle = time.AfterFunc(x.idleAfter, func() {
 		x.lock <- struct{}{}
 		defer func() { <-x.lock }()
 		if x.kept == kept {

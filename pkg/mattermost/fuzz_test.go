@@ -59,6 +59,10 @@ var apiCalls = []apiCall{
 		_, err := c.ListPublicChannels(ctx, "t1", mattermost.Cursor{Offset: 200, Anchors: []string{"c9"}})
 		return err
 	}},
+	{"SearchPrivateChannels", func(ctx context.Context, c *mattermost.Client) error {
+		_, err := c.SearchPrivateChannels(ctx, mattermost.Cursor{Offset: 200, Anchors: []string{"c9"}})
+		return err
+	}},
 	{"ListChannelUsers", func(ctx context.Context, c *mattermost.Client) error {
 		_, err := c.ListChannelUsers(ctx, "c1", mattermost.Cursor{})
 		return err
@@ -100,9 +104,14 @@ var apiCalls = []apiCall{
 		_, err := c.ListChannelGroups(ctx, "c1", mattermost.Cursor{})
 		return err
 	}},
+	{"GetGroup", func(ctx context.Context, c *mattermost.Client) error { _, err := c.GetGroup(ctx, "g1"); return err }},
 	{"GetLicense", func(ctx context.Context, c *mattermost.Client) error { _, err := c.GetLicense(ctx); return err }},
 	{"ListUserReport", func(ctx context.Context, c *mattermost.Client) error {
 		_, err := c.ListUserReport(ctx, mattermost.Cursor{AfterKey: "a", AfterID: "u1"})
+		return err
+	}},
+	{"GetUserReport", func(ctx context.Context, c *mattermost.Client) error {
+		_, err := c.GetUserReport(ctx, &mattermost.User{ID: "u1", Username: "a"})
 		return err
 	}},
 	{"GetRolesByNames", func(ctx context.Context, c *mattermost.Client) error {

@@ -1,9 +1,11 @@
 package mattermost_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -289,5 +291,77 @@ func TestWalkOfAListThatNeverHoldsStillEnds(t *testing.T) {
 			t.Fatalf("the walk ended normally after %d requests on a list that never held still", requests)
 		}
 		cur = *page.Next
+	}
+}
+
+// The server-wide private channel search is walked like the other ordered
+// lists: every channel of every team (an archived team's too) once, also when
+// channels before the walk's position are removed between its requests,
+// which would make plain offset pages skip one; Total is the server's count.
+func TestSearchPrivateChannelsWalksEveryChannelOnce(t *testing.T) {
+	fake := mmfake.New(t)
+	fake.Teams = []mmfake.Team{{ID: "t1", Name: "a", DisplayName: "A"}, {ID: "t2", Name: "b", DisplayName: "B", DeleteAt: 1}}
+	for i := range 450 {
+		fake.AddChannel(mmfake.Channel{ID: fmt.Sprintf("c%03d", i), TeamID: []string{"t1", "t2"}[i%2], Type: mmfake.ChannelPrivate,
+			DisplayName: fmt.Sprintf("Channel %03d", i)})
+	}
+	fake.AddChannel(mmfake.Channel{ID: "gone", TeamID: "t1", Type: mmfake.ChannelPrivate, DisplayName: "Channel", DeleteAt: 1})
+	var bodies []map[string]any
+	fake.Intercept = func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/api/v4/channels/search" {
+			return false
+		}
+		var body map[string]any
+		data, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		if err := json.Unmarshal(data, &body); err != nil {
+			t.Errorf("search body %q: %v", data, err)
+		}
+		if len(bodies) > 0 { // a channel early in the order goes away between requests
+			fake.Mu.Lock()
+			fake.Channels = slices.Delete(fake.Channels, 0, 1)
+			fake.Mu.Unlock()
+		}
+		bodies = append(bodies, body)
+		return false
+	}
+	c := newClient(t, fake)
+	seen := map[string]int{}
+	total := 0
+	for cur, calls := (mattermost.Cursor{}), 0; ; calls++ {
+		if calls > 20 {
+			t.Fatal("walk does not end")
+		}
+		page, err := c.SearchPrivateChannels(context.Background(), cur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range page.Items {
+			seen[ch.ID]++
+		}
+		total = page.Total
+		if page.Next == nil {
+			break
+		}
+		cur = *page.Next
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("channel %s returned %d times", id, n)
+		}
+	}
+	// The channels removed were the first ones in the order, one per request after the first.
+	for i := len(bodies) - 1; i < 450; i++ {
+		if id := fmt.Sprintf("c%03d", i); seen[id] != 1 {
+			t.Errorf("channel %s, there for the whole walk, returned %d times", id, seen[id])
+		}
+	}
+	if seen["gone"] != 0 || total != 450-(len(bodies)-1) {
+		t.Errorf("archived channel returned %d times, total %d after %d requests", seen["gone"], total, len(bodies))
+	}
+	for _, b := range bodies {
+		if b["term"] != "" || b["private"] != true || b["page"] == nil || b["per_page"] == nil {
+			t.Errorf("search body %v, want an empty term, private, page and per_page", b)
+		}
 	}
 }

@@ -5,37 +5,14 @@ package integration
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
-	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 )
-
-// onResource is the part of a sync about one resource: the resource, its
-// entitlements, and the grants on them.
-func onResource(res *synctest.Result, typ, id string) *synctest.Result {
-	var out synctest.Result
-	is := func(r *v2.ResourceId) bool { return r.GetResourceType() == typ && r.GetResource() == id }
-	for _, r := range res.Resources {
-		if is(r.GetId()) {
-			out.Resources = append(out.Resources, r)
-		}
-	}
-	for _, e := range res.Entitlements {
-		if is(e.GetResource().GetId()) {
-			out.Entitlements = append(out.Entitlements, e)
-		}
-	}
-	for _, g := range res.Grants {
-		if is(g.GetEntitlement().GetResource().GetId()) {
-			out.Grants = append(out.Grants, g)
-		}
-	}
-	return &out
-}
 
 // targetedRun is a targeted sync through a counting proxy.
 type targetedRun struct {
@@ -115,7 +92,7 @@ func TestTargetedSync(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			run := syncTargeted(t, nil, tc.bid)
-			want, got := onResource(full, tc.typ, tc.id), onResource(run.res, tc.typ, tc.id)
+			want, got := full.About(tc.typ, tc.id), run.res.About(tc.typ, tc.id)
 			if len(want.Resources) != 1 {
 				t.Fatalf("the full sync holds %d resources %s/%s", len(want.Resources), tc.typ, tc.id)
 			}
@@ -124,8 +101,10 @@ func TestTargetedSync(t *testing.T) {
 			}
 			// Nothing but that resource's entitlements and grants, and for a team its channels as resources.
 			for _, r := range run.res.Resources {
-				if id := r.GetId(); !(id.GetResourceType() == tc.typ && id.GetResource() == tc.id) &&
-					!(tc.typ == "team" && id.GetResourceType() == "channel" && r.GetParentResourceId().GetResource() == tc.id) {
+				id := r.GetId()
+				target := id.GetResourceType() == tc.typ && id.GetResource() == tc.id
+				child := tc.typ == "team" && id.GetResourceType() == "channel" && r.GetParentResourceId().GetResource() == tc.id
+				if !target && !child {
 					t.Errorf("the targeted sync of %s also stored %s/%s", tc.bid, id.GetResourceType(), id.GetResource())
 				}
 			}
@@ -137,7 +116,7 @@ func TestTargetedSync(t *testing.T) {
 			for _, r := range run.requests {
 				e := endpoint(r)
 				switch {
-				case !contains(tc.allowed, e):
+				case !slices.Contains(tc.allowed, e):
 					t.Errorf("unexpected request %s", r)
 				case e == "GET /api/v4/teams/{id}/members" || e == "GET /api/v4/users?role=" || e == "GET /api/v4/users" ||
 					e == "POST /api/v4/channels/{id}/members/ids":
@@ -178,15 +157,6 @@ func TestTargetedSync(t *testing.T) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // TestTargetedSyncRefusals: a targeted sync of something that is not there,
 // or that a sync leaves out, fails with a message naming it and a non-zero
 // exit (baton-sdk would skip a NotFound and exit 0), leaving no finished sync.
@@ -223,7 +193,7 @@ func TestTargetedSyncRefusals(t *testing.T) {
 	}
 	// The archived team is synced when archived teams are.
 	run := syncTargeted(t, map[string]string{"BATON_INCLUDE_ARCHIVED_TEAMS": "true"}, "bid:r:team/"+legacy)
-	if len(onResource(run.res, "team", legacy).Resources) != 1 {
+	if len(run.res.About("team", legacy).Resources) != 1 {
 		t.Errorf("with include-archived-teams, the targeted sync of the archived team stored no team")
 	}
 }
