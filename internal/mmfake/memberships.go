@@ -61,6 +61,7 @@ func (s *Server) registerMembershipRoutes() {
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels/private", s.listTeamChannels(ChannelPrivate))
 	s.Mux.HandleFunc("GET /api/v4/teams/{id}/channels", s.listTeamChannels(ChannelOpen))
 	s.Mux.HandleFunc("POST /api/v4/channels/search", s.searchAllChannels)
+	s.Mux.HandleFunc("GET /api/v4/channels/{id}/members", s.listChannelMembers)
 	s.Mux.HandleFunc("GET /api/v4/channels/{id}", s.getChannel)
 	s.Mux.HandleFunc("GET /api/v4/users/{uid}/teams/{tid}/channels", s.userChannelsInTeam)
 	s.Mux.HandleFunc("POST /api/v4/teams/{id}/members", s.addTeamMember)
@@ -282,6 +283,18 @@ func (s *Server) searchAllChannels(w http.ResponseWriter, r *http.Request) {
 	start := min(max(*q.Page**q.PerPage, 0), len(rows))
 	end := min(start+max(*q.PerPage, 0), len(rows))
 	WriteJSON(w, http.StatusOK, map[string]any{"channels": orEmpty(rows[start:end]), "total_count": len(rows)})
+}
+
+// listChannelMembers serves a channel's memberships a page at a time, in the
+// order they were added: the server's query has no ORDER BY.
+func (s *Server) listChannelMembers(w http.ResponseWriter, r *http.Request) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	if s.findChannel(r.PathValue("id")) == nil {
+		channelNotFound.write(w)
+		return
+	}
+	WriteJSON(w, http.StatusOK, PageOf(r, s.ChannelMembers[r.PathValue("id")]))
 }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {

@@ -52,11 +52,22 @@ func (o channelMemberships) checkGrant(ctx context.Context, t *teamOrChannel) er
 	return nil
 }
 
-// members lists the channel's members: walked as users ordered by username
-// in overlapping windows (see mattermost.ListChannelUsers), then the
-// window's memberships read by id for their scheme roles; a user who left
-// in between is left out.
+// members lists the channel's members. A channel of fewer than 200 members
+// (most private channels) takes one request; a larger one is walked as users
+// ordered by username in overlapping windows (see
+// mattermost.ListChannelUsers), and each window's memberships are read by id
+// for their scheme roles, leaving out a user who left in between.
 func (o channelMemberships) members(ctx context.Context, id string, cur mattermost.Cursor) (mattermost.Page[member], error) {
+	if cur.Offset == 0 { // the first page: every later cursor of the walk is past its first window
+		rows, complete, err := o.client.ListSmallChannelMembers(ctx, id)
+		if err != nil || complete {
+			out := mattermost.Page[member]{}
+			for _, m := range rows {
+				out.Items = append(out.Items, member{m.UserID, m.SchemeRoles})
+			}
+			return out, err
+		}
+	}
 	users, err := o.client.ListChannelUsers(ctx, id, cur)
 	if err != nil || len(users.Items) == 0 {
 		return mattermost.Page[member]{Next: users.Next}, err

@@ -250,3 +250,42 @@ func TestGroupConstrainedChannelGrantsItsGroups(t *testing.T) {
 		t.Errorf("GET /channels/plain/groups: %d requests, want 0 (not group-constrained)", n)
 	}
 }
+
+// A channel of fewer than 200 members is read in one request, a larger one
+// walked in windows (the first request, a full page, tells which).
+func TestSmallChannelsTakeOneRequest(t *testing.T) {
+	for _, n := range []int{3, 199, 200} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			fake := mmfake.New(t)
+			fake.Teams = []mmfake.Team{{ID: "t1", Name: "eng", DisplayName: "Engineering"}}
+			fake.AddChannel(mmfake.Channel{ID: "c1", TeamID: "t1", Type: "P", Name: "c", DisplayName: "C"})
+			for i := range n {
+				id := fmt.Sprintf("u%03d", i)
+				fake.Users = append(fake.Users, mmfake.User{ID: id, Username: id, Roles: "system_user"})
+				fake.AddChannelMember("c1", id, i == 1, i == 2)
+			}
+			res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
+			if err != nil {
+				t.Fatalf("sync: %v", err)
+			}
+			got := res.GrantIDs()
+			if members := grantsWithPrefix(res, "channel:c1:member:"); len(members) != n ||
+				!got["channel:c1:admin:user:u001"] || len(grantsWithPrefix(res, "channel:c1:admin:")) != 1 {
+				t.Errorf("%d member grants and admin grants %v, want %d and u001 only", len(members), grantsWithPrefix(res, "channel:c1:admin:"), n)
+			}
+			var requests []string
+			for _, r := range fake.Requests() {
+				if strings.Contains(r, "/channels/c1/members") || strings.Contains(r, "in_channel=c1") {
+					requests = append(requests, r)
+				}
+			}
+			want := []string{"GET /api/v4/channels/c1/members?page=0&per_page=200"}
+			if n >= 200 { // then the walk: a window of users and their memberships
+				want = append(want, "GET /api/v4/users?in_channel=c1&page=0&per_page=200", "POST /api/v4/channels/c1/members/ids")
+			}
+			if fmt.Sprint(requests[:min(len(requests), len(want))]) != fmt.Sprint(want) || n < 200 && len(requests) != 1 {
+				t.Errorf("requests %v, want %v first", requests, want)
+			}
+		})
+	}
+}

@@ -111,6 +111,22 @@ func (c *Client) ListChannelUsers(ctx context.Context, channelID string, cur Cur
 	return walkOrdered(ctx, c, path("users"), url.Values{"in_channel": {channelID}}, cur, userID)
 }
 
+// ListSmallChannelMembers returns every membership of a channel that has
+// fewer than PerPage members, in one request (a single query, so a
+// consistent snapshot), and true; false for a larger channel, whose members
+// are walked with ListChannelUsers instead: /channels/{id}/members has no
+// ORDER BY, so only a listing that fits one page is exact.
+func (c *Client) ListSmallChannelMembers(ctx context.Context, channelID string) ([]ChannelMember, bool, error) {
+	var members []ChannelMember
+	if err := c.getPage(ctx, path("channels", channelID, "members"), nil, 0, PerPage, &members); err != nil {
+		return nil, false, err
+	}
+	if len(members) >= PerPage {
+		return nil, false, nil
+	}
+	return members, true, nil
+}
+
 // GetChannelMembersByIDs returns the memberships of those users that are members of the channel.
 func (c *Client) GetChannelMembersByIDs(ctx context.Context, channelID string, userIDs []string) ([]ChannelMember, error) {
 	var members []ChannelMember

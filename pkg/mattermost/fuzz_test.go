@@ -67,6 +67,10 @@ var apiCalls = []apiCall{
 		_, err := c.ListChannelUsers(ctx, "c1", mattermost.Cursor{})
 		return err
 	}},
+	{"ListSmallChannelMembers", func(ctx context.Context, c *mattermost.Client) error {
+		_, _, err := c.ListSmallChannelMembers(ctx, "c1")
+		return err
+	}},
 	{"GetChannelMembersByIDs", func(ctx context.Context, c *mattermost.Client) error {
 		_, err := c.GetChannelMembersByIDs(ctx, "c1", []string{"u1", "u2"})
 		return err
