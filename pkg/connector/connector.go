@@ -111,7 +111,7 @@ func NewWithClient(client *mattermost.Client, opts Options) *Connector {
 func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
 	return v2.ConnectorMetadata_builder{
 		DisplayName: "Mattermost",
-		Description: "Users, teams, channels and system roles of a Mattermost server, with provisioning",
+		Description: "Users, teams, channels, system roles and API tokens of a Mattermost server, with provisioning",
 		// The form C1 shows to create an account (see user_provisioning.go).
 		AccountCreationSchema: accountCreationSchema(),
 	}.Build(), nil
@@ -188,5 +188,6 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 		newChannelSyncer(c.client, c.opts),
 		newRoleSyncer(c.client),
 		newGroupSyncer(c.client),
+		newTokenSyncer(c.client),
 	}
 }

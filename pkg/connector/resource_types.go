@@ -27,6 +27,10 @@ var (
 	groupResourceType = resourceType("group", "User group",
 		"A Mattermost custom group or LDAP-synced group (licensed servers only), with a member entitlement",
 		v2.ResourceType_TRAIT_GROUP)
+	tokenResourceType = resourceType("token", "API token",
+		"A personal access token or bot token: it acts as its owner (the secret's identity) with no password, SSO or MFA, "+
+			"and never expires; the token itself is never read",
+		v2.ResourceType_TRAIT_SECRET, &v2.SkipEntitlementsAndGrants{})
 	// Channels are listed per team (children of their team resource), so
 	// they sync only through their parent.
 	channelResourceType = resourceType("channel", "Channel",

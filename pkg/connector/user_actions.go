@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	config "github.com/conductorone/baton-sdk/pb/c1/config/v1"
@@ -28,44 +27,18 @@ const (
 
 	argUserID = "user_id"
 
-	// Fields of every action's result.
-	resultSuccess         = "success"
-	resultChanged         = "changed"
-	resultMessage         = "message"
+	// Fields of a lifecycle action's result, besides those of every action (actions.go).
 	resultUserID          = "user_id"
 	resultStatus          = "status"
 	resultSessionsRevoked = "sessions_revoked"
 )
 
-var (
-	_ connectorbuilder.ResourceActionProvider = (*userSyncer)(nil)
-	_ connectorbuilder.GlobalActionProvider   = (*Connector)(nil)
-)
-
-// mattermostID is the shape of Mattermost's ids (26 lower-case letters and digits).
-var mattermostID = regexp.MustCompile(`^[a-z0-9]{26}$`)
+var _ connectorbuilder.ResourceActionProvider = (*userSyncer)(nil)
 
 func userIDArgument(verb string) *config.Field {
-	return config.Field_builder{
-		Name:        argUserID,
-		DisplayName: "User",
-		Description: "The Mattermost user to " + verb + ": a user resource, or the user's 26-character id.",
-		IsRequired:  true,
-		ResourceIdField: config.ResourceIdField_builder{
-			Rules: config.ResourceIDRules_builder{AllowedResourceTypeIds: []string{userResourceType.GetId()}}.Build(),
-		}.Build(),
-	}.Build()
+	return idArgument(argUserID, "User", "The Mattermost user to "+verb+": a user resource, or the user's 26-character id.",
+		userResourceType)
 }
-
-func returnField(name, display, desc string, kind func(*config.Field_builder)) *config.Field {
-	b := config.Field_builder{Name: name, DisplayName: display, Description: desc}
-	kind(&b)
-	return b.Build()
-}
-
-func boolKind(b *config.Field_builder)   { b.BoolField = &config.BoolField{} }
-func stringKind(b *config.Field_builder) { b.StringField = &config.StringField{} }
-func intKind(b *config.Field_builder)    { b.IntField = &config.IntField{} }
 
 // lifecycleReturnTypes are the result fields every lifecycle action returns.
 func lifecycleReturnTypes(extra ...*config.Field) []*config.Field {
@@ -84,79 +57,38 @@ func (s *userSyncer) ResourceActions(ctx context.Context, registry actions.Actio
 	return s.registerLifecycleActions(ctx, registry)
 }
 
-// GlobalActions registers the same actions with no resource type, which is how
-// ConductorOne invokes account lifecycle actions: by name, with only
-// {"user_id": ...}. baton-sdk keeps global and per-type actions apart, so both
-// forms work. The handlers use the client only when invoked, never here:
-// capabilities builds a zero Connector, whose client is nil.
-func (c *Connector) GlobalActions(ctx context.Context, registry actions.ActionRegistry) error {
-	return (&userSyncer{client: c.client}).registerLifecycleActions(ctx, registry)
-}
-
 // registerLifecycleActions registers disable_user, enable_user and
-// revoke_sessions. The schemas are built afresh on every call, because the
-// SDK stamps the resource type into the schema it is given.
+// revoke_sessions.
 func (s *userSyncer) registerLifecycleActions(ctx context.Context, registry actions.ActionRegistry) error {
-	for _, a := range []struct {
-		name, display, description, verb string
-		actionType                       v2.ActionType
-		extraResults                     []*config.Field
-		run                              actions.ActionHandler
-	}{
+	return registerActions(ctx, registry, []action{
 		{actionDisableUser, "Disable user",
 			"Deactivate the Mattermost account: the user is signed out everywhere and can no longer sign in, " +
 				"and their personal access tokens stop working; bots are disabled. Team and channel memberships and posts are kept. " +
 				"LDAP accounts must be deactivated in the directory. The connector's own account is refused.",
-			"deactivate", v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE, nil,
+			v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE, userIDArgument("deactivate"), lifecycleReturnTypes(),
 			func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
 				return s.setActive(ctx, args, false)
 			}},
 		{actionEnableUser, "Enable user",
 			"Re-activate a deactivated Mattermost account (or disabled bot), with the memberships it had.",
-			"re-activate", v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE, nil,
+			v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE, userIDArgument("re-activate"), lifecycleReturnTypes(),
 			func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
 				return s.setActive(ctx, args, true)
 			}},
 		{actionRevokeSessions, "Revoke sessions",
 			"Sign the user out of every session (web, desktop, mobile) without deactivating the account. " +
-				"Personal access tokens stay valid; disable the user to stop them.",
-			"sign out", v2.ActionType_ACTION_TYPE_DYNAMIC,
-			[]*config.Field{returnField(resultSessionsRevoked, "Sessions revoked", "How many sessions were signed out.", intKind)},
+				"Personal access tokens stay valid; disable the user, or revoke or disable the tokens (revoke_token, disable_token), to stop them.",
+			v2.ActionType_ACTION_TYPE_DYNAMIC, userIDArgument("sign out"),
+			lifecycleReturnTypes(returnField(resultSessionsRevoked, "Sessions revoked", "How many sessions were signed out.", intKind)),
 			s.revokeSessions},
-	} {
-		schema := v2.BatonActionSchema_builder{
-			Name:        a.name,
-			DisplayName: a.display,
-			Description: a.description,
-			Arguments:   []*config.Field{userIDArgument(a.verb)},
-			ReturnTypes: lifecycleReturnTypes(a.extraResults...),
-			ActionType:  []v2.ActionType{a.actionType},
-		}.Build()
-		handler := func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-			return sdkResult(a.run(ctx, args))
-		}
-		if err := registry.Register(ctx, schema, handler); err != nil {
-			return fmt.Errorf("registering action %s: %w", a.name, err)
-		}
-	}
-	return nil
+	})
 }
 
-// actionUser reads the user_id argument (a user resource id, or the id as
-// text) and fetches that user.
+// actionUser reads the user_id argument and fetches that user.
 func (s *userSyncer) actionUser(ctx context.Context, args *structpb.Struct) (*mattermost.User, error) {
-	rid, ok := actions.GetResourceIDArg(args, argUserID)
-	if !ok {
-		id, _ := actions.GetStringArg(args, argUserID)
-		rid = v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: id}.Build()
-	}
-	if rid.GetResourceType() != userResourceType.GetId() {
-		return nil, refusal(codes.InvalidArgument, "%s must be a user, not %s %q", argUserID, rid.GetResourceType(), rid.GetResource())
-	}
-	id := rid.GetResource()
-	if !mattermostID.MatchString(id) {
-		return nil, refusal(codes.InvalidArgument,
-			"%s must be a Mattermost user id (26 lower-case letters and digits), got %q", argUserID, id)
+	id, err := idArg(args, argUserID, userResourceType)
+	if err != nil {
+		return nil, err
 	}
 	return loadUser(ctx, s.client, id)
 }

@@ -13,8 +13,8 @@ const PasswordMaximumLength = 72
 // PasswordMinimumLength reads the server's PasswordSettings.MinimumLength from
 // the client configuration (GET /config/client?format=old), which any session may read.
 func (c *Client) PasswordMinimumLength(ctx context.Context) (int, error) {
-	var cfg map[string]string
-	if err := c.get(ctx, path("config", "client"), url.Values{"format": {"old"}}, &cfg); err != nil {
+	cfg, err := c.clientConfig(ctx)
+	if err != nil {
 		return 0, err
 	}
 	n, err := strconv.Atoi(cfg["PasswordMinimumLength"])
@@ -24,4 +24,14 @@ func (c *Client) PasswordMinimumLength(ctx context.Context) (int, error) {
 			len(cfg["PasswordMinimumLength"]))
 	}
 	return n, nil
+}
+
+// clientConfig reads the client configuration (GET /config/client?format=old):
+// the settings any session may read, every value a string.
+func (c *Client) clientConfig(ctx context.Context) (map[string]string, error) {
+	var cfg map[string]string
+	if err := c.get(ctx, path("config", "client"), url.Values{"format": {"old"}}, &cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }

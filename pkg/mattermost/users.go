@@ -75,3 +75,7 @@ func userID(u *User) string { return u.ID }
 func (c *Client) ListUsers(ctx context.Context, cur Cursor) (Page[User], error) {
 	return listPage(ctx, c, path("users"), nil, cur, userID)
 }
+
+// AccessTokenID is the id of the personal access token or bot token that
+// opened the session, "" for other sessions.
+func (s *Session) AccessTokenID() string { return s.Props["user_access_token_id"] }
