@@ -57,6 +57,11 @@ type Server struct {
 	// taken e-mail address when both are taken (the server names either).
 	UsernameConflictFirst bool
 
+	// AccessTokens are the server's personal access tokens and bot tokens, and
+	// EnableUserAccessTokens is ServiceSettings.EnableUserAccessTokens (New: true) (tokens.go).
+	AccessTokens           []AccessToken
+	EnableUserAccessTokens bool
+
 	// Intercept, when set, sees every request first; returning true means it answered.
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
 
@@ -103,6 +108,7 @@ func start(t testing.TB, newServer func(http.Handler) *httptest.Server) *Server 
 	s.registerReports()
 	s.registerGroups()
 	s.registerLifecycle()
+	s.registerTokens()
 	s.Server = newServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s

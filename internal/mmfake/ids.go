@@ -33,6 +33,10 @@ const (
 	IDCreateLicenseUserLimit = "api.user.create_user.license_user_limits.exceeded"
 	IDBotMissing             = "store.sql_bot.get.missing.app_error"
 
+	// Access tokens: server/channels/app/user_access_token.go (every lookup of an
+	// unknown token id, revoked ones included, answers this 404).
+	IDAccessTokenNotFound = "app.user_access_token.get_by_user.app_error"
+
 	// Roles and licence: server/channels/api4/user.go, license.go, handlers.go; server/channels/app/role.go, user.go.
 	IDRolesNeedLicense = "api.user.update_user_roles.license.app_error"
 	IDRoleNotFound     = "app.role.check_roles_exist.role_not_found"

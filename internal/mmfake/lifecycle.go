@@ -184,5 +184,6 @@ func (s *Server) clientConfig(w http.ResponseWriter, _ *http.Request) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
 	WriteJSON(w, http.StatusOK, map[string]string{"PasswordMinimumLength": strconv.Itoa(s.PasswordMinimumLength),
-		"PasswordRequireLowercase": "false", "PasswordRequireUppercase": "false", "PasswordRequireNumber": "false", "PasswordRequireSymbol": "false"})
+		"PasswordRequireLowercase": "false", "PasswordRequireUppercase": "false", "PasswordRequireNumber": "false", "PasswordRequireSymbol": "false",
+		"EnableUserAccessTokens": strconv.FormatBool(s.EnableUserAccessTokens)})
 }

@@ -64,6 +64,17 @@ type Session struct {
 	Props          map[string]string `json:"props"`
 }
 
+// AccessToken is model.UserAccessToken (server/public/model/user_access_token.go):
+// a personal access token, or a bot token when its owner is a bot. Token,
+// the secret itself, is sent only when the token is created.
+type AccessToken struct {
+	Description string `json:"description"`
+	ID          string `json:"id"`
+	IsActive    bool   `json:"is_active"`
+	Token       string `json:"token,omitempty"`
+	UserID      string `json:"user_id"`
+}
+
 // Team is model.Team (server/public/model/team.go).
 type Team struct {
 	AllowOpenInvite  bool   `json:"allow_open_invite"`

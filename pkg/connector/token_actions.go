@@ -92,6 +92,10 @@ func (a *tokenActions) actionToken(ctx context.Context, args *structpb.Struct) (
 	if err != nil {
 		return nil, nil, err
 	}
+	if a.client.IsOwnToken(id) {
+		return nil, nil, refusal(codes.InvalidArgument, "%s is the connector's own api-token itself, not a token id: "+
+			"give the token's id (`go tool baton resources -t token` lists them after a sync)", argTokenID)
+	}
 	t, err := a.client.GetAccessToken(ctx, id)
 	if mattermost.IsNotFound(err) {
 		return nil, nil, refuseUnknownToken(id, nil)
