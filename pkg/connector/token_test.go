@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -318,5 +319,39 @@ func TestRevokeTokenAnswerLost(t *testing.T) {
 	wantTokenOutcome(t, "revoke", st, rv, tokens["robot"], true, "revoked", `bot token "deploy bot"`)
 	if revokes != 1 {
 		t.Errorf("the revoke was sent %d times, want once", revokes)
+	}
+}
+
+// TestTokenActionSchemas: the token actions are global only, take a token
+// resource id, and none is typed as a deletion.
+func TestTokenActionSchemas(t *testing.T) {
+	cc := serveConnector(t, lifecycleFake(t))
+	wantTypes := map[string]v2.ActionType{
+		actionRevokeToken:  v2.ActionType_ACTION_TYPE_DYNAMIC,
+		actionDisableToken: v2.ActionType_ACTION_TYPE_RESOURCE_DISABLE,
+		actionEnableToken:  v2.ActionType_ACTION_TYPE_RESOURCE_ENABLE,
+	}
+	for scope, want := range map[string]int{"": 3, "user": 0, "token": 0} {
+		resp, err := cc.ListActionSchemas(context.Background(), v2.ListActionSchemasRequest_builder{ResourceTypeId: scope}.Build())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, s := range resp.GetSchemas() {
+			wantType, ok := wantTypes[s.GetName()]
+			if !ok {
+				continue
+			}
+			n++
+			args := s.GetArguments()
+			if s.GetResourceTypeId() != "" || !slices.Equal(s.GetActionType(), []v2.ActionType{wantType}) || len(args) != 1 ||
+				args[0].GetName() != "token_id" || !args[0].GetIsRequired() ||
+				!slices.Equal(args[0].GetResourceIdField().GetRules().GetAllowedResourceTypeIds(), []string{"token"}) {
+				t.Errorf("%s: type %q, action types %v, arguments %v", s.GetName(), s.GetResourceTypeId(), s.GetActionType(), args)
+			}
+		}
+		if n != want {
+			t.Errorf("listing with type %q: %d token actions, want %d", scope, n, want)
+		}
 	}
 }

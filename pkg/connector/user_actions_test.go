@@ -204,6 +204,9 @@ func TestLifecycleActionSchemas(t *testing.T) {
 		}
 		seen := map[string]int{}
 		for _, s := range resp.GetSchemas() {
+			if _, lifecycle := wantTypes[s.GetName()]; !lifecycle {
+				continue // the token actions (token_test.go)
+			}
 			seen[s.GetResourceTypeId()+"/"+s.GetName()]++
 			if !slices.Equal(s.GetActionType(), []v2.ActionType{wantTypes[s.GetName()]}) {
 				t.Errorf("%s (type %q): action types %v, want %v", s.GetName(), s.GetResourceTypeId(), s.GetActionType(), wantTypes[s.GetName()])
@@ -225,8 +228,8 @@ func TestLifecycleActionSchemas(t *testing.T) {
 				}
 			}
 		}
-		if len(resp.GetSchemas()) != wantCount {
-			t.Errorf("listing with type %q: %d schemas, want %d: %v", scope, len(resp.GetSchemas()), wantCount, seen)
+		if len(seen) != wantCount {
+			t.Errorf("listing with type %q: %d lifecycle schemas, want %d: %v", scope, len(seen), wantCount, seen)
 		}
 	}
 }
