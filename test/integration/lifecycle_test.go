@@ -55,11 +55,18 @@ func (l *lifecycle) createAccount(profile map[string]any) Run {
 }
 
 // invoke runs a user action with the binary and returns the run and the
-// action's result, read from the CLI's "ActionInvoke response" log line.
+// action's result.
 func (l *lifecycle) invoke(action, userID string) (Run, map[string]*structpb.Value) {
 	l.t.Helper()
 	r := runConnector(l.t, nil, "-f", filepath.Join(l.t.TempDir(), "sync.c1z"), "--invoke-action", action,
 		"--invoke-action-resource-type", "user", "--invoke-action-args", `{"user_id":"`+userID+`"}`)
+	return r, actionResult(l.t, action+" "+userID, r)
+}
+
+// actionResult reads an action's result from the CLI's "ActionInvoke
+// response" log line (a failed action's error is in its "error" field).
+func actionResult(t *testing.T, what string, r Run) map[string]*structpb.Value {
+	t.Helper()
 	var result *structpb.Struct
 	sc := bufio.NewScanner(strings.NewReader(r.Stderr))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -73,13 +80,13 @@ func (l *lifecycle) invoke(action, userID string) (Run, map[string]*structpb.Val
 		}
 		result = &structpb.Struct{}
 		if err := prototext.Unmarshal([]byte(line.Resp), result); err != nil {
-			l.t.Fatalf("%s: reading the action result %q: %v", action, line.Resp, err)
+			t.Fatalf("%s: reading the action result %q: %v", what, line.Resp, err)
 		}
 	}
 	if result == nil {
-		l.t.Fatalf("%s %s: no action result in the output (exit %d)\nstderr:\n%s", action, userID, r.ExitCode, tail(r.Stderr, 3000))
+		t.Fatalf("%s: no action result in the output (exit %d)\nstderr:\n%s", what, r.ExitCode, tail(r.Stderr, 3000))
 	}
-	return r, result.GetFields()
+	return result.GetFields()
 }
 
 // wantChange checks a successful action's result.
