@@ -205,7 +205,7 @@ func (s *userSyncer) revokeSessions(ctx context.Context, args *structpb.Struct) 
 	}
 	msg := fmt.Sprintf("signed %s out of %d session(s)", who, len(sessions))
 	if tokens > 0 {
-		msg += fmt.Sprintf("; %d of them came from personal access tokens, which stay valid (disable_user stops them)", tokens)
+		msg += fmt.Sprintf("; %d of them came from personal access tokens, which stay valid (disable_user, or revoke_token or disable_token per token, stops them)", tokens)
 	}
 	ctxzap.Extract(ctx).Info("baton-mattermost: "+msg, zap.String("user_id", u.ID))
 	return lifecycleResult(u, u.IsActive(), true, msg, actions.NewNumberReturnField(resultSessionsRevoked, float64(len(sessions)))), nil, nil
