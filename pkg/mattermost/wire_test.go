@@ -85,7 +85,7 @@ func sameFields(t *testing.T, what string, client, fake any, elsewhere ...string
 }
 
 // wireFixture is a fake whose user, team, channel, memberships, group, role,
-// session and user report row have every field set.
+// session, user report row and access token have every field set.
 type wireFixture struct {
 	fake     *mmfake.Server
 	c        *mattermost.Client
@@ -99,6 +99,7 @@ type wireFixture struct {
 	session  mmfake.Session
 	reported mmfake.User
 	stats    mmfake.PostStats
+	token    mmfake.AccessToken
 }
 
 func newWireFixture(t *testing.T) *wireFixture {
@@ -123,6 +124,8 @@ func newWireFixture(t *testing.T) *wireFixture {
 		// The user report leaves bots out, and the fixture's user is one.
 		reported: mmfake.User{ID: "wirereported00000000000001", Username: "wire.reported", Roles: "system_user"},
 		stats:    mmfake.PostStats{LastStatusAt: ptr[int64](7002), LastPostDate: ptr[int64](7003)},
+		token: mmfake.AccessToken{ID: "wiretoken00000000000000001", UserID: "wireuser000000000000000001",
+			Description: "Wire token", IsActive: true},
 	}
 	f.member = mmfake.TeamMember{TeamID: f.team.ID, Member: mmfake.Member{UserID: f.user.ID, Roles: "team_user team_admin",
 		SchemeGuest: true, SchemeUser: true, SchemeAdmin: true, ExplicitRoles: "wire_team_role"}}
@@ -140,6 +143,7 @@ func newWireFixture(t *testing.T) *wireFixture {
 	fake.Sessions[f.user.ID] = []mmfake.Session{f.session}
 	fake.LastLogins[f.reported.ID] = 7001
 	fake.PostStats[f.reported.ID] = f.stats
+	fake.AccessTokens = append(fake.AccessTokens, f.token)
 	return f
 }
 
@@ -185,6 +189,12 @@ func TestWireDecoding(t *testing.T) {
 		}{f.group, true}, []string{"DeleteAt"}},
 		{"POST /roles/names", func() (any, error) { return only(f.c.GetRolesByNames(ctx, []string{f.role.Name})) }, f.role, nil},
 		{"GET /users/{id}/sessions", func() (any, error) { return only(f.c.ListSessions(ctx, f.user.ID)) }, f.session, nil},
+		{"GET /users/tokens", func() (any, error) {
+			tokens, err := f.c.ListAccessTokens(ctx, mattermost.Cursor{})
+			return only(tokens.Items, err)
+		}, f.token, nil},
+		{"GET /users/tokens/{id}", func() (any, error) { return one(f.c.GetAccessToken(ctx, f.token.ID)) }, f.token, nil},
+		{"POST /users/ids", func() (any, error) { return only(f.c.GetUsersByIDs(ctx, []string{f.user.ID})) }, f.user, nil},
 		{"GET /reports/users", func() (any, error) {
 			rows, err := f.c.ListUserReport(ctx, mattermost.ReportAfter("admin", "admin"))
 			return only(rows.Items, err)
@@ -254,6 +264,22 @@ func TestWireRequestBodies(t *testing.T) {
 	// scheme_guest: Mattermost refuses to set it, so the change must fail.
 	if err := f.c.UpdateTeamMemberSchemeRoles(ctx, f.team.ID, "admin", mattermost.SchemeRoles{SchemeUser: true, SchemeGuest: true}); err == nil {
 		t.Fatal("a change setting scheme_guest was taken: the server never read scheme_guest")
+	}
+
+	// token_id: the token is disabled, enabled and revoked (the server refuses a body without it).
+	for _, active := range []bool{false, true} {
+		if err := f.c.SetAccessTokenActive(ctx, f.token.ID, active); err != nil {
+			t.Fatalf("setting the token active=%v: %v", active, err)
+		}
+		if now, _ := f.fake.AccessToken(f.token.ID); now.IsActive != active {
+			t.Fatalf("after setting active=%v the token is %+v", active, now)
+		}
+	}
+	if err := f.c.RevokeAccessToken(ctx, f.token.ID); err != nil {
+		t.Fatalf("revoking the token: %v", err)
+	}
+	if _, ok := f.fake.AccessToken(f.token.ID); ok {
+		t.Fatal("the revoked token is still there")
 	}
 }
 
