@@ -65,6 +65,14 @@ func registerActions(ctx context.Context, registry actions.ActionRegistry, list 
 	return nil
 }
 
+// switching adapts a handler that switches something on or off to the action
+// that switches it one way.
+func switching(set func(context.Context, *structpb.Struct, bool) (*structpb.Struct, annotations.Annotations, error), on bool) actions.ActionHandler {
+	return func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
+		return set(ctx, args, on)
+	}
+}
+
 // Fields of every action's result.
 const (
 	resultSuccess = "success"

@@ -65,17 +65,11 @@ func (a *tokenActions) register(ctx context.Context, registry actions.ActionRegi
 		{actionDisableToken, "Disable API token",
 			"Disable a personal access token or bot token: it fails until it is enabled again. " +
 				"The token the connector runs with is refused.",
-			v2.ActionType_ACTION_TYPE_RESOURCE_DISABLE, tokenIDArgument("disable"), tokenReturnTypes(),
-			func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-				return a.setActive(ctx, args, false)
-			}},
+			v2.ActionType_ACTION_TYPE_RESOURCE_DISABLE, tokenIDArgument("disable"), tokenReturnTypes(), switching(a.setActive, false)},
 		{actionEnableToken, "Enable API token",
 			"Enable a disabled personal access token or bot token. It still fails while its owner is deactivated, " +
 				"or, for a person's token, while personal access tokens are switched off on the server.",
-			v2.ActionType_ACTION_TYPE_RESOURCE_ENABLE, tokenIDArgument("enable"), tokenReturnTypes(),
-			func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-				return a.setActive(ctx, args, true)
-			}},
+			v2.ActionType_ACTION_TYPE_RESOURCE_ENABLE, tokenIDArgument("enable"), tokenReturnTypes(), switching(a.setActive, true)},
 	})
 }
 

@@ -65,16 +65,10 @@ func (s *userSyncer) registerLifecycleActions(ctx context.Context, registry acti
 			"Deactivate the Mattermost account: the user is signed out everywhere and can no longer sign in, " +
 				"and their personal access tokens stop working; bots are disabled. Team and channel memberships and posts are kept. " +
 				"LDAP accounts must be deactivated in the directory. The connector's own account is refused.",
-			v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE, userIDArgument("deactivate"), lifecycleReturnTypes(),
-			func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-				return s.setActive(ctx, args, false)
-			}},
+			v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE, userIDArgument("deactivate"), lifecycleReturnTypes(), switching(s.setActive, false)},
 		{actionEnableUser, "Enable user",
 			"Re-activate a deactivated Mattermost account (or disabled bot), with the memberships it had.",
-			v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE, userIDArgument("re-activate"), lifecycleReturnTypes(),
-			func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-				return s.setActive(ctx, args, true)
-			}},
+			v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE, userIDArgument("re-activate"), lifecycleReturnTypes(), switching(s.setActive, true)},
 		{actionRevokeSessions, "Revoke sessions",
 			"Sign the user out of every session (web, desktop, mobile) without deactivating the account. " +
 				"Personal access tokens stay valid; disable the user, or revoke or disable the tokens (revoke_token, disable_token), to stop them.",
