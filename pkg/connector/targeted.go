@@ -52,4 +52,5 @@ var (
 	_ connectorbuilder.ResourceTargetedSyncerLimited = (*channelSyncer)(nil)
 	_ connectorbuilder.ResourceTargetedSyncerLimited = (*roleSyncer)(nil)
 	_ connectorbuilder.ResourceTargetedSyncerLimited = (*groupSyncer)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*tokenSyncer)(nil)
 )

@@ -6,8 +6,11 @@ import (
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // API tokens: personal access tokens and bot tokens (the same object in
@@ -108,6 +111,57 @@ func (s *tokenSyncer) owners(ctx context.Context, tokens []mattermost.AccessToke
 		out[users[i].ID] = &users[i]
 	}
 	return out, nil
+}
+
+// Get returns one token for a targeted sync (targeted.go): the token, its
+// owner, and, for a person's usable token, whether personal access tokens
+// are switched on.
+func (s *tokenSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	if s.client.IsOwnToken(id.GetResource()) {
+		// Not named: the id is the connector's secret.
+		return nil, nil, status.Error(codes.InvalidArgument, "cannot sync that token: the id given is the connector's own "+
+			"api-token itself, not a token id (`go tool baton resources -t token` lists the ids)")
+	}
+	r, err := s.get(ctx, id)
+	return targetResult(id, r, err)
+}
+
+func (s *tokenSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
+	t, owner, err := tokenWithOwner(ctx, s.client, id.GetResource())
+	if err != nil {
+		return nil, err
+	}
+	off := false
+	if t.IsActive {
+		if off, err = personalTokensOff(ctx, s.client, owner); err != nil {
+			return nil, err
+		}
+	}
+	return tokenResource(t, owner, off)
+}
+
+// tokenWithOwner reads one token (a 404 when there is none) and its owner,
+// nil when the server no longer has the account.
+func tokenWithOwner(ctx context.Context, client *mattermost.Client, id string) (*mattermost.AccessToken, *mattermost.User, error) {
+	t, err := client.GetAccessToken(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	owner, err := client.GetUser(ctx, t.UserID)
+	if mattermost.IsNotFound(err) {
+		return t, nil, nil
+	}
+	return t, owner, err
+}
+
+// personalTokensOff reads whether personal access tokens are switched off,
+// when it matters: for the token of an active person (one request).
+func personalTokensOff(ctx context.Context, client *mattermost.Client, owner *mattermost.User) (bool, error) {
+	if owner == nil || !owner.IsActive() || owner.IsBot {
+		return false, nil
+	}
+	on, err := client.AccessTokensEnabled(ctx)
+	return !on, err
 }
 
 func (s *tokenSyncer) Entitlements(_ context.Context, _ *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {

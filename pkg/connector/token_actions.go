@@ -90,16 +90,9 @@ func (a *tokenActions) actionToken(ctx context.Context, args *structpb.Struct) (
 		return nil, nil, refusal(codes.InvalidArgument, "%s is the connector's own api-token itself, not a token id: "+
 			"give the token's id (`go tool baton resources -t token` lists them after a sync)", argTokenID)
 	}
-	t, err := a.client.GetAccessToken(ctx, id)
+	t, owner, err := tokenWithOwner(ctx, a.client, id)
 	if mattermost.IsNotFound(err) {
 		return nil, nil, refuseUnknownToken(id, nil)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	owner, err := a.client.GetUser(ctx, t.UserID)
-	if mattermost.IsNotFound(err) {
-		return t, nil, nil
 	}
 	return t, owner, err
 }
@@ -171,16 +164,12 @@ func (a *tokenActions) setActive(ctx context.Context, args *structpb.Struct, act
 	}
 	enabled := *t
 	enabled.IsActive = true
-	personalTokensOff := false
-	if owner != nil && owner.IsActive() && !owner.IsBot {
-		on, err := a.client.AccessTokensEnabled(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("enabled %s, but could not read whether personal access tokens are switched on: %w", who, err)
-		}
-		personalTokensOff = !on
+	off, err := personalTokensOff(ctx, a.client, owner)
+	if err != nil {
+		return nil, nil, fmt.Errorf("enabled %s, but could not read whether personal access tokens are switched on: %w", who, err)
 	}
 	msg := fmt.Sprintf("enabled %s: it works again", who)
-	if why := unusable(&enabled, owner, personalTokensOff); why != "" {
+	if why := unusable(&enabled, owner, off); why != "" {
 		msg = fmt.Sprintf("enabled %s, but it still fails: %s", who, why)
 	}
 	return changedToken(ctx, t, state, msg), nil, nil

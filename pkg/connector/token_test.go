@@ -355,3 +355,49 @@ func TestTokenActionSchemas(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetedSyncOfTokens: a targeted sync of a token stores what a full
+// sync stores about it; an unknown id fails naming it; the connector's own
+// api-token given as an id fails without being sent or shown.
+func TestTargetedSyncOfTokens(t *testing.T) {
+	fake, tokens := tokenFake(t)
+	fake.EnableUserAccessTokens = false
+	full, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
+	if err != nil {
+		t.Fatalf("full sync: %v", err)
+	}
+	for name, tok := range tokens {
+		got, err := syncTargeted(t, fake, Options{SkipLastLogin: true}, target("token", tok.ID, "", ""))
+		if err != nil {
+			t.Fatalf("%s: targeted sync: %v", name, err)
+		}
+		want := full.About("token", tok.ID)
+		if len(want.Resources) != 1 {
+			t.Fatalf("%s: the full sync has %d such tokens", name, len(want.Resources))
+		}
+		if diffs := synctest.Diff(want, got.About("token", tok.ID)); len(diffs) > 0 {
+			t.Errorf("%s: targeted sync differs from the full sync:\n%s", name, strings.Join(diffs, "\n"))
+		}
+	}
+	for id, want := range map[string]string{
+		"unknown0000000000000000000": "cannot sync token unknown0000000000000000000",
+		mmfake.Token:                 "the id given is the connector's own api-token itself",
+	} {
+		before := len(fake.Requests())
+		_, err := syncTargeted(t, fake, Options{SkipLastLogin: true}, target("token", id, "", ""))
+		if err == nil || !strings.Contains(err.Error(), "InvalidArgument") || !strings.Contains(err.Error(), want) {
+			t.Errorf("targeted sync of token %s: %v, want InvalidArgument containing %q", id, err, want)
+		}
+		if id != mmfake.Token {
+			continue
+		}
+		if strings.Contains(err.Error(), mmfake.Token) {
+			t.Errorf("the error shows the api-token: %v", err)
+		}
+		for _, r := range fake.Requests()[before:] {
+			if strings.Contains(r, mmfake.Token) {
+				t.Errorf("the api-token was sent in %s", r)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ package integration
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -321,5 +322,34 @@ func TestTokenRequests(t *testing.T) {
 	syncToFile(t, map[string]string{"BATON_BASE_URL": p.URL, "BATON_SKIP_LAST_LOGIN": "true"}, "--sync-resource-types", "user")
 	if got := count(p.Requests()); len(got) != 0 {
 		t.Errorf("--sync-resource-types user still made token requests: %v", got)
+	}
+}
+
+// TestTargetedSyncOfATokenThroughTheBinary: --sync-resources bid:r:token/<id>
+// stores what a full sync stores about the token, with the token, its owner
+// and the configuration as its only reads.
+func TestTargetedSyncOfATokenThroughTheBinary(t *testing.T) {
+	l := newLifecycle(t)
+	tok := newToken(t, tokenPerson(t, l).ID, "integration: targeted")
+	full := syncResult(t, map[string]string{"BATON_SKIP_LAST_LOGIN": "true"})
+	run := syncTargeted(t, map[string]string{"BATON_SKIP_LAST_LOGIN": "true"}, "bid:r:token/"+tok.ID)
+	want, got := full.About("token", tok.ID), run.res.About("token", tok.ID)
+	if len(want.Resources) != 1 {
+		t.Fatalf("the full sync holds %d tokens %s", len(want.Resources), tok.ID)
+	}
+	if diffs := synctest.Diff(want, got); len(diffs) > 0 || len(run.res.Resources) != 1 {
+		t.Errorf("the targeted sync stored %d resources, and otherwise than a full sync:\n%s", len(run.res.Resources), strings.Join(diffs, "\n"))
+	}
+	allowed := []string{"GET /api/v4/users/me", "GET /api/v4/users/tokens/{id}", "GET /api/v4/users/{id}", "GET /api/v4/config/client"}
+	for _, r := range run.requests {
+		if !slices.Contains(allowed, endpoint(r)) {
+			t.Errorf("unexpected request %s", r)
+		}
+	}
+	t.Logf("%d requests: %s", len(run.requests), byEndpoint(run.requests))
+
+	r := runConnector(t, nil, "-f", c1zPath(t), "--sync-resources", "bid:r:token/unknown0000000000000000000")
+	if r.ExitCode != 3 || !strings.Contains(r.Stderr, "cannot sync token unknown0000000000000000000") {
+		t.Errorf("targeted sync of an unknown token: exit %d, want 3 naming it\n%s", r.ExitCode, tail(r.Stderr, 2000))
 	}
 }
