@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,7 +18,7 @@ func (s *Server) registerLifecycle() {
 	s.Sessions = map[string][]Session{}
 	s.PasswordMinimumLength = 8
 	s.Mux.HandleFunc("POST /api/v4/users", s.createUser)
-	// One pattern for /users/email/{e}, /users/username/{u} and /users/{id}/sessions:
+	// One pattern for /users/email/{e}, /users/username/{u}, /users/{id}/sessions and /users/stats/filtered:
 	// separate patterns would overlap (/users/email/sessions) and make ServeMux panic.
 	s.Mux.HandleFunc("GET /api/v4/users/{a}/{b}", s.getUserSubresource)
 	s.Mux.HandleFunc("PUT /api/v4/users/{id}/active", s.updateUserActive)
@@ -97,6 +98,9 @@ func (s *Server) getUserSubresource(w http.ResponseWriter, r *http.Request) {
 	defer s.Mu.Unlock()
 	var i int
 	switch {
+	case a == "stats" && b == "filtered":
+		WriteJSON(w, http.StatusOK, map[string]int{"total_users_count": s.countUsers(r.URL.Query())})
+		return
 	case a == "email":
 		i = s.userIndex(func(u *User) bool { return strings.EqualFold(u.Email, b) })
 	case a == "username":
@@ -116,6 +120,22 @@ func (s *Server) getUserSubresource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, s.Users[i])
+}
+
+// countUsers counts as GET /users/stats/filtered does: active non-bot local
+// accounts, plus deactivated, bot and remote ones when asked for.
+func (s *Server) countUsers(q url.Values) int {
+	n := 0
+	for _, u := range s.Users {
+		switch {
+		case !u.IsActive() && q.Get("include_deleted") != "true",
+			u.IsBot && q.Get("include_bots") != "true",
+			u.RemoteID != "" && q.Get("include_remote_users") != "true":
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // setActiveLocked applies (de)activation as App.UpdateActive does: deactivation revokes sessions.

@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	config "github.com/conductorone/baton-sdk/pb/c1/config/v1"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -11,6 +10,7 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -104,9 +104,6 @@ func idArgument(name, display, description string, rt *v2.ResourceType) *config.
 	}.Build()
 }
 
-// mattermostID is the shape of Mattermost's ids (26 lower-case letters and digits).
-var mattermostID = regexp.MustCompile(`^[a-z0-9]{26}$`)
-
 // idArg reads the argument name of an action: a resource id, which must be
 // of type rt, or the id as text (as the CLI and C1's lifecycle calls send
 // it). It is checked to be a Mattermost id before any request is made.
@@ -117,11 +114,10 @@ func idArg(args *structpb.Struct, name string, rt *v2.ResourceType) (string, err
 		rid = v2.ResourceId_builder{ResourceType: rt.GetId(), Resource: id}.Build()
 	}
 	if rid.GetResourceType() != rt.GetId() {
-		return "", refusal(codes.InvalidArgument, "%s must be a %s, not %s %q", name, rt.GetId(), rid.GetResourceType(), rid.GetResource())
+		return "", refusal(codes.InvalidArgument, "%s must be a %s, not %s %s", name, rt.GetId(), rid.GetResourceType(), quoteID(rid.GetResource()))
 	}
-	if !mattermostID.MatchString(rid.GetResource()) {
-		return "", refusal(codes.InvalidArgument, "%s must be a Mattermost %s id (26 lower-case letters and digits), got %q",
-			name, rt.GetId(), rid.GetResource())
+	if err := checkID(rt.GetId(), rid.GetResource()); err != nil {
+		return "", refusal(codes.InvalidArgument, "argument %s: %s", name, status.Convert(err).Message())
 	}
 	return rid.GetResource(), nil
 }

@@ -29,7 +29,7 @@ import (
 //     grant not held GrantAlreadyRevoked, with no error and no change.
 //   - `admin` implies `member` of the same team or channel: granting admin to
 //     a non-member adds the membership first, and if setting the admin role
-//     then fails, removes it again. Revoking admin keeps the membership.
+//     then fails, keeps it (see keptMember). Revoking admin keeps the membership.
 //   - Requests the server cannot or must not carry out are refused (rules.go).
 //   - After a failed write the state is read again: if it is what was asked
 //     for (someone else did it, or the write was applied although its answer
@@ -180,6 +180,9 @@ func (s *membershipSyncer) grant(ctx context.Context, principal *v2.Resource, en
 		return nil, nil, err
 	}
 	r := ent.GetResource()
+	if err := checkID(kind, r.GetId().GetResource()); err != nil {
+		return nil, nil, err
+	}
 	t, err := s.kind.load(ctx, r.GetId().GetResource())
 	if err != nil {
 		return nil, nil, err
@@ -219,10 +222,10 @@ func (s *membershipSyncer) grant(ctx context.Context, principal *v2.Resource, en
 	}
 
 	if m.SchemeGuest {
-		return nil, nil, s.undoAdd(ctx, t, user, added, refuseGuest(user, "be admins of "+t.String(), nil))
+		return nil, nil, keptMember(t, user, added, refuseGuest(user, "be admins of "+t.String(), nil))
 	}
 	if err := s.setAdmin(ctx, t, user, true); err != nil {
-		return nil, nil, s.undoAdd(ctx, t, user, added, err)
+		return nil, nil, keptMember(t, user, added, err)
 	}
 	l.Info("baton-mattermost: made admin", zap.String(t.kind, t.String()), zap.String("user_id", uid))
 	grants := membershipGrants(r, uid, mattermost.SchemeRoles{SchemeAdmin: true})
@@ -274,20 +277,21 @@ func (s *membershipSyncer) setAdmin(ctx context.Context, t *teamOrChannel, user 
 	return s.kind.explain(t, user, err)
 }
 
-// undoAdd removes a membership that grant added only to make the user admin,
-// after the admin role could not be set, so that no half-applied grant is
-// left behind; if that fails too, the error says exactly what was applied.
-func (s *membershipSyncer) undoAdd(ctx context.Context, t *teamOrChannel, user *mattermost.User, added bool, cause error) error {
+// keptMember explains an admin grant that added the membership and then
+// failed: the membership stays. Mattermost answers an add of a user who is
+// already a member exactly as one that makes the user a member, so this call
+// cannot tell its own add from someone else's at the same moment, and
+// removing the membership would undo theirs (a team's, with the user's
+// channels in it). Admin includes membership, so what stays was asked for;
+// the grant, repeated, only sets the admin role.
+func keptMember(t *teamOrChannel, user *mattermost.User, added bool, cause error) error {
 	if !added {
 		return cause
 	}
-	code := status.Code(grpcError(cause))
-	if _, err := s.kind.remove(ctx, t, user); err != nil {
-		return status.Errorf(code, "%v; baton-mattermost had added %s to %s as a member to make them admin, "+
-			"and removing that membership again failed too (%v): the user is now a member but not an admin of %s",
-			cause, describeUser(user), t, err, t)
-	}
-	return status.Errorf(code, "%v (the membership added for the admin role was removed again; nothing changed)", cause)
+	st := status.Convert(grpcError(cause))
+	return status.Errorf(st.Code(), "%s; %s was added to %s as a member for the admin role and stays a member "+
+		"(an add cannot be told from one made by someone else at the same moment, so it is not undone); "+
+		"repeating the grant only sets the admin role", st.Message(), describeUser(user), t)
 }
 
 // revoke takes the grant as ConductorOne sends it (entitlement and principal
@@ -309,7 +313,11 @@ func (s *membershipSyncer) revoke(ctx context.Context, g *v2.Grant) (annotations
 			zap.String("user_id", uid), zap.String("reason", why))
 		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
 	}
-	t, err := s.kind.load(ctx, g.GetEntitlement().GetResource().GetId().GetResource())
+	tid := g.GetEntitlement().GetResource().GetId().GetResource()
+	if err := checkID(kind, tid); err != nil {
+		return nil, err
+	}
+	t, err := s.kind.load(ctx, tid)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"fmt"
+	"regexp"
 
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -40,13 +41,36 @@ func describeUser(u *mattermost.User) string {
 }
 
 // principalUser returns the user id of a principal, refusing principals that
-// are not users: only users hold Mattermost memberships, roles and accounts.
+// are not users (only users hold Mattermost memberships, roles and accounts)
+// and ids that are not Mattermost ids.
 func principalUser(principal *v2.ResourceId, what string) (string, error) {
-	if principal.GetResourceType() != userResourceType.GetId() || principal.GetResource() == "" {
-		return "", refusal(codes.InvalidArgument, "only users can hold %s, not %s %q",
-			what, principal.GetResourceType(), principal.GetResource())
+	if principal.GetResourceType() != userResourceType.GetId() {
+		return "", refusal(codes.InvalidArgument, "the principal must be a user (only users can hold %s), not %s %s",
+			what, principal.GetResourceType(), quoteID(principal.GetResource()))
 	}
-	return principal.GetResource(), nil
+	return principal.GetResource(), checkID(userResourceType.GetId(), principal.GetResource())
+}
+
+// mattermostID is the shape of Mattermost's ids of users, teams and channels.
+var mattermostID = regexp.MustCompile(`^[a-z0-9]{26}$`)
+
+// checkID refuses, before any request, an id from ConductorOne that is not a
+// Mattermost id: sent as it is, "..", "a/b" or "x?y" would address another
+// endpoint, or another object than the one named.
+func checkID(kind, id string) error {
+	if !mattermostID.MatchString(id) {
+		return refusal(codes.InvalidArgument, "%s must be a Mattermost %s id (26 lower-case letters and digits)", quoteID(id), kind)
+	}
+	return nil
+}
+
+// quoteID quotes an id from ConductorOne for a message, cut to a sane length.
+func quoteID(id string) string {
+	const limit = 64
+	if len(id) > limit {
+		return fmt.Sprintf("%q… (%d bytes)", id[:limit], len(id))
+	}
+	return fmt.Sprintf("%q", id)
 }
 
 // loadUser reads a user fresh from the server; a user the server does not

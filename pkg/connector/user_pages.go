@@ -119,8 +119,22 @@ func newUserPages(client *mattermost.Client, lastLogin bool) *userPages {
 	return &userPages{client: client, lastLogin: lastLogin, idleAfter: userPagesIdle, ahead: map[int]*userPageFetch{}}
 }
 
+// userListRoom is how far past the server's own count of its accounts the
+// user list may go before it counts as endless: accounts created while a
+// sync runs (a bulk import, say) move the end, a server that makes up pages
+// without end does not stop.
+func userListRoom(count int) int { return 2*count + 1000 }
+
 // get returns the page tok points at, for sync syncID.
 func (p *userPages) get(ctx context.Context, syncID string, tok userPageToken) (userPage, error) {
+	if tok.Users.Page == 0 && tok.Users.Max == 0 {
+		// The list's plausible end, which every later page token carries.
+		n, err := p.client.CountUsers(ctx)
+		if err != nil {
+			return userPage{}, err
+		}
+		tok.Users.Max = userListRoom(n)
+	}
 	f, aheadCtx := p.take(ctx, syncID, tok.Users.Page)
 	var page userPage
 	fetched := false
@@ -138,6 +152,11 @@ func (p *userPages) get(ctx context.Context, syncID string, tok userPageToken) (
 		if page, err = p.fetch(ctx, tok.Users, from, p.lastLogin && !tok.NoReport, tok.Users.Page == 0, nil); err != nil {
 			return userPage{}, err
 		}
+	}
+	// A page fetched ahead was read before the page before it was known.
+	if err := p.client.CheckUsersPage(tok.Users, page.users); err != nil {
+		p.endSync(syncID)
+		return userPage{}, err
 	}
 	next := page.next(tok)
 	if next == nil {
@@ -200,7 +219,7 @@ func (p *userPages) fetchAhead(ctx context.Context, syncID string, next userPage
 	p.idle.Reset(p.idleAfter) // idle counts from the page just served
 	from := func(context.Context) (mattermost.Cursor, error) { return next.Report, nil }
 	for k := range userPagesAhead {
-		at := mattermost.Cursor{Page: next.Users.Page + k}
+		at := mattermost.Cursor{Page: next.Users.Page + k, Max: next.Users.Max}
 		f := p.ahead[at.Page]
 		if f == nil {
 			f = &userPageFetch{usersDone: make(chan struct{}), done: make(chan struct{})}

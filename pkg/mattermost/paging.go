@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 )
@@ -20,6 +21,10 @@ type Cursor struct {
 	// Seen is the id of the first item of the page before, to notice a server
 	// (or a caching proxy) that answers the same page whatever page is asked.
 	Seen string `json:"s,omitempty"`
+	// Max, when set, is the most items the listing can plausibly hold (from
+	// a count the server gave, with room for growth): a server that keeps
+	// answering full pages past it ends the listing with a *ListError.
+	Max int `json:"m,omitempty"`
 	// Offset, Anchors and Restarts are an ordered walk's position (walk.go).
 	Offset   int      `json:"o,omitempty"`
 	Anchors  []string `json:"a,omitempty"`
@@ -56,21 +61,34 @@ func listEnveloped[T, E any](ctx context.Context, c *Client, ep endpoint, query 
 		return Page[T]{}, err
 	}
 	got := items(&body)
-	if len(got) == 0 {
-		return Page[T]{Items: got}, nil
-	}
-	first := id(&got[0])
-	if cur.Page > 0 && first != "" && first == cur.Seen {
-		call, _ := c.request("GET", ep, query)
-		return Page[T]{}, &ListError{Call: call,
-			Reason: "page " + strconv.Itoa(cur.Page) + " starts with the same item as the page before it: the server (or a caching " +
-				"proxy in front of it) ignores the page parameter, so the list would never end"}
+	call := func() Call { call, _ := c.request("GET", ep, query); return call }
+	if err := checkPage(call, cur, got, id); err != nil {
+		return Page[T]{}, err
 	}
 	p := Page[T]{Items: got}
 	if len(got) >= PerPage {
-		p.Next = &Cursor{Page: cur.Page + 1, Seen: first}
+		p.Next = &Cursor{Page: cur.Page + 1, Seen: id(&got[0]), Max: cur.Max}
 	}
 	return p, nil
+}
+
+// checkPage refuses a page read at cur that shows the server will not let
+// the listing end: the page before it again, or items past cur.Max.
+func checkPage[T any](call func() Call, cur Cursor, got []T, id func(*T) string) error {
+	if len(got) == 0 {
+		return nil
+	}
+	if first := id(&got[0]); cur.Page > 0 && first != "" && first == cur.Seen {
+		return &ListError{Call: call(),
+			Reason: "page " + strconv.Itoa(cur.Page) + " starts with the same item as the page before it: the server (or a caching " +
+				"proxy in front of it) ignores the page parameter, so the list would never end"}
+	}
+	if read := cur.Page*PerPage + len(got); cur.Max > 0 && read > cur.Max {
+		return &ListError{Call: call(),
+			Reason: fmt.Sprintf("the list goes on past %d items, far more than the server counts (with room for additions "+
+				"during the sync): the server (or a proxy in front of it) keeps answering full pages, so the list would never end", cur.Max)}
+	}
+	return nil
 }
 
 // getPage fetches the items [page*perPage, (page+1)*perPage) of a listing

@@ -2,6 +2,8 @@ package mattermost
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -79,3 +81,27 @@ func (c *Client) ListUsers(ctx context.Context, cur Cursor) (Page[User], error) 
 // AccessTokenID is the id of the personal access token or bot token that
 // opened the session, "" for other sessions.
 func (s *Session) AccessTokenID() string { return s.Props["user_access_token_id"] }
+
+// CountUsers returns how many accounts ListUsers lists: deactivated, bot and
+// remote accounts included (GET /users/stats/filtered; System Admins).
+func (c *Client) CountUsers(ctx context.Context) (int, error) {
+	var stats struct {
+		Total *int `json:"total_users_count"`
+	}
+	q := url.Values{"include_deleted": {"true"}, "include_bots": {"true"}, "include_remote_users": {"true"}}
+	if err := c.get(ctx, path("users", "stats", "filtered"), q, &stats); err != nil {
+		return 0, err
+	}
+	if stats.Total == nil || *stats.Total < 0 {
+		call, _ := c.request("GET", path("users", "stats", "filtered"), q)
+		return 0, fmt.Errorf("%s: the answer has no user count", call)
+	}
+	return *stats.Total, nil
+}
+
+// CheckUsersPage checks a page of ListUsers fetched ahead, before the page
+// before it was known (so with a bare Cursor{Page: n}), against the cursor
+// that leads to it, as ListUsers checks the pages it fetches at their cursor.
+func (c *Client) CheckUsersPage(cur Cursor, p Page[User]) error {
+	return checkPage(func() Call { call, _ := c.request("GET", path("users"), nil); return call }, cur, p.Items, userID)
+}

@@ -1,0 +1,107 @@
+package connector
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
+	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
+	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+)
+
+// A server (or a caching proxy in front of it) whose user list never ends
+// must end the sync with an explained error, user pages fetched ahead included.
+
+// endlessUsers answers every GET /users page with a full page: the same one
+// (repeat) or one made up for the page asked (and so never the same), and
+// counts the pages asked.
+func endlessUsers(fake *mmfake.Server, repeat bool, pages *int) {
+	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || r.URL.Path != "/api/v4/users" || r.URL.Query().Has("role") || r.URL.Query().Has("in_channel") {
+			return false
+		}
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		if repeat {
+			page = 0
+		}
+		users := make([]mmfake.User, mattermost.PerPage)
+		for i := range users {
+			n := page*mattermost.PerPage + i
+			users[i] = mmfake.User{ID: fmt.Sprintf("made%022d", n), Username: fmt.Sprintf("made%08d", n), Roles: "system_user"}
+		}
+		fake.Mu.Lock()
+		*pages++
+		fake.Mu.Unlock()
+		mmfake.WriteJSON(w, http.StatusOK, users)
+		return true
+	}
+}
+
+func TestEndlessUserListEndsTheSync(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		repeat   bool
+		want     string
+		maxPages int
+	}{
+		// The second page repeats the first: seen when that page is served,
+		// though it was fetched ahead (before the first page was known).
+		{"the same page whatever page is asked", true, "ignores the page parameter", 1 + userPagesAhead + 1},
+		// The fake counts 1 account: the list may hold 1002 (userListRoom),
+		// so the sixth page (items 1001..1200) is past any plausible end.
+		{"new pages without end", false, "goes on past 1002 items", 6 + userPagesAhead + 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := mmfake.New(t)
+			pages := 0
+			endlessUsers(fake, tc.repeat, &pages)
+			_, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("sync: %v, want an error saying %q", err, tc.want)
+			}
+			fake.Mu.Lock()
+			defer fake.Mu.Unlock()
+			if pages > tc.maxPages {
+				t.Errorf("%d user pages asked, want at most %d", pages, tc.maxPages)
+			}
+		})
+	}
+}
+
+func TestUserListBoundLeavesRoomForGrowth(t *testing.T) {
+	// The count is taken once, at the start: accounts created during the sync
+	// (here 300 of them, more than the 250 counted) are listed without complaint.
+	fake := mmfake.New(t)
+	for i := range 250 {
+		fake.Users = append(fake.Users, mmfake.User{ID: fmt.Sprintf("grow%022d", i), Username: fmt.Sprintf("grow%05d", i), Roles: "system_user"})
+	}
+	var grow sync.Once
+	fake.Intercept = func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/api/v4/users" && r.URL.Query().Get("page") == "0" {
+			grow.Do(func() {
+				fake.Mu.Lock()
+				defer fake.Mu.Unlock()
+				for i := 250; i < 550; i++ {
+					fake.Users = append(fake.Users, mmfake.User{ID: fmt.Sprintf("grow%022d", i), Username: fmt.Sprintf("grow%05d", i), Roles: "system_user"})
+				}
+			})
+		}
+		return false
+	}
+	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(res.ResourcesOfType("user")); got != 551 {
+		t.Errorf("%d users synced, want 551", got)
+	}
+	const count = "GET /api/v4/users/stats/filtered?include_bots=true&include_deleted=true&include_remote_users=true"
+	if !slices.Contains(fake.Requests(), count) {
+		t.Error("the user count was not asked with deactivated, bot and remote accounts included")
+	}
+}
