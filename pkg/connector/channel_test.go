@@ -19,29 +19,29 @@ func boolPtr(b bool) *bool { return &b }
 // seedChannels adds channels of every kind to seedSmallOrg's teams.
 func seedChannels(fake *mmfake.Server) {
 	for _, ch := range []mmfake.Channel{
-		{ID: "town1", TeamID: "t1", Type: "O", Name: "town-square", DisplayName: "Town Square"},
-		{ID: "random1", TeamID: "t1", Type: "O", Name: "random", DisplayName: "Random"},
-		{ID: "backend", TeamID: "t1", Type: "P", Name: "backend", DisplayName: "Backend", Purpose: "APIs",
+		{ID: "town1000000000000000000000", TeamID: "t1000000000000000000000000", Type: "O", Name: "town-square", DisplayName: "Town Square"},
+		{ID: "random10000000000000000000", TeamID: "t1000000000000000000000000", Type: "O", Name: "random", DisplayName: "Random"},
+		{ID: "backend0000000000000000000", TeamID: "t1000000000000000000000000", Type: "P", Name: "backend", DisplayName: "Backend", Purpose: "APIs",
 			GroupConstrained: boolPtr(false), Shared: boolPtr(true)},
-		{ID: "oldp", TeamID: "t1", Type: "P", Name: "old-private", DisplayName: "Old Private", DeleteAt: 1_700_000_000_000},
-		{ID: "deals", TeamID: "t2", Type: "P", Name: "deals", DisplayName: "Deals"},
-		{ID: "runbooks", TeamID: "t3", Type: "P", Name: "runbooks", DisplayName: "Runbooks"},
-		{ID: "dm1", TeamID: "", Type: "D", Name: "alice__bob", DisplayName: ""},
+		{ID: "oldp0000000000000000000000", TeamID: "t1000000000000000000000000", Type: "P", Name: "old-private", DisplayName: "Old Private", DeleteAt: 1_700_000_000_000},
+		{ID: "deals000000000000000000000", TeamID: "t2000000000000000000000000", Type: "P", Name: "deals", DisplayName: "Deals"},
+		{ID: "runbooks000000000000000000", TeamID: "t3000000000000000000000000", Type: "P", Name: "runbooks", DisplayName: "Runbooks"},
+		{ID: "dm100000000000000000000000", TeamID: "", Type: "D", Name: "alice__bob", DisplayName: ""},
 	} {
 		fake.AddChannel(ch)
 	}
-	fake.AddChannelMember("town1", "alice", false, false)
-	fake.AddChannelMember("town1", "bob", false, false)
-	fake.AddChannelMember("town1", "gina", false, true)
-	fake.AddChannelMember("random1", "alice", true, false)
-	fake.AddChannelMember("backend", "alice", true, false)
-	fake.AddChannelMember("backend", "bob", false, false)
-	fake.AddChannelMember("backend", "gina", false, true)
-	fake.AddChannelMember("oldp", "alice", false, false)
-	fake.AddChannelMember("deals", "robot", false, false)
-	fake.AddChannelMember("runbooks", "alice", false, false)
-	fake.AddChannelMember("dm1", "alice", false, false)
-	fake.AddChannelMember("dm1", "bob", false, false)
+	fake.AddChannelMember("town1000000000000000000000", "alice000000000000000000000", false, false)
+	fake.AddChannelMember("town1000000000000000000000", "bob00000000000000000000000", false, false)
+	fake.AddChannelMember("town1000000000000000000000", "gina0000000000000000000000", false, true)
+	fake.AddChannelMember("random10000000000000000000", "alice000000000000000000000", true, false)
+	fake.AddChannelMember("backend0000000000000000000", "alice000000000000000000000", true, false)
+	fake.AddChannelMember("backend0000000000000000000", "bob00000000000000000000000", false, false)
+	fake.AddChannelMember("backend0000000000000000000", "gina0000000000000000000000", false, true)
+	fake.AddChannelMember("oldp0000000000000000000000", "alice000000000000000000000", false, false)
+	fake.AddChannelMember("deals000000000000000000000", "robot000000000000000000000", false, false)
+	fake.AddChannelMember("runbooks000000000000000000", "alice000000000000000000000", false, false)
+	fake.AddChannelMember("dm100000000000000000000000", "alice000000000000000000000", false, false)
+	fake.AddChannelMember("dm100000000000000000000000", "bob00000000000000000000000", false, false)
 }
 
 func grantsWithPrefix(res *synctest.Result, prefix string) []string {
@@ -71,36 +71,36 @@ func TestSyncPrivateChannelsByDefault(t *testing.T) {
 		t.Fatalf("sync: %v", err)
 	}
 	channels := res.ResourcesOfType("channel")
-	if got := keys(channels); fmt.Sprint(got) != "[backend deals]" {
-		t.Fatalf("channels = %v, want only the live private channels of live teams [backend deals]", got)
+	if got := keys(channels); fmt.Sprint(got) != "[backend0000000000000000000 deals000000000000000000000]" {
+		t.Fatalf("channels = %v, want only the live private channels of live teams [backend0000000000000000000 deals000000000000000000000]", got)
 	}
-	backend := channels["backend"]
-	if got := backend.GetParentResourceId(); got.GetResourceType() != "team" || got.GetResource() != "t1" {
-		t.Errorf("backend parent = %v, want team t1", got)
+	backend := channels["backend0000000000000000000"]
+	if got := backend.GetParentResourceId(); got.GetResourceType() != "team" || got.GetResource() != "t1000000000000000000000000" {
+		t.Errorf("backend0000000000000000000 parent = %v, want team t1000000000000000000000000", got)
 	}
 	profile := backend.GetProfile().GetFields()
-	for k, want := range map[string]any{"type": "private", "team_id": "t1", "name": "backend", "shared": true, "group_constrained": false} {
+	for k, want := range map[string]any{"type": "private", "team_id": "t1000000000000000000000000", "name": "backend", "shared": true, "group_constrained": false} {
 		if got := profile[k].AsInterface(); got != want {
-			t.Errorf("backend profile %s = %v, want %v", k, got, want)
+			t.Errorf("backend0000000000000000000 profile %s = %v, want %v", k, got, want)
 		}
 	}
 	if backend.GetDescription() != "APIs" || backend.GetDisplayName() != "Backend" {
-		t.Errorf("backend description/display name = %q/%q", backend.GetDescription(), backend.GetDisplayName())
+		t.Errorf("backend0000000000000000000 description/display name = %q/%q", backend.GetDescription(), backend.GetDisplayName())
 	}
 	if _, err := resource.GetGroupTrait(backend); err != nil {
 		t.Errorf("channel has no group trait: %v", err)
 	}
 
 	want := []string{
-		"channel:backend:admin:user:alice", "channel:backend:member:user:alice",
-		"channel:backend:member:user:bob", "channel:backend:member:user:gina",
-		"channel:deals:member:user:robot",
+		"channel:backend0000000000000000000:admin:user:alice000000000000000000000", "channel:backend0000000000000000000:member:user:alice000000000000000000000",
+		"channel:backend0000000000000000000:member:user:bob00000000000000000000000", "channel:backend0000000000000000000:member:user:gina0000000000000000000000",
+		"channel:deals000000000000000000000:member:user:robot000000000000000000000",
 	}
 	if got := grantsWithPrefix(res, "channel:"); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("channel grants:\n got %v\nwant %v", got, want)
 	}
 	for _, g := range res.Grants {
-		if g.GetId() != "channel:backend:member:user:gina" {
+		if g.GetId() != "channel:backend0000000000000000000:member:user:gina0000000000000000000000" {
 			continue
 		}
 		md := &v2.GrantMetadata{}
@@ -115,7 +115,7 @@ func TestSyncPrivateChannelsByDefault(t *testing.T) {
 			channelEnts = append(channelEnts, e.GetId())
 		}
 	}
-	if got := keysOf(channelEnts); fmt.Sprint(got) != "[channel:backend:admin channel:backend:member channel:deals:admin channel:deals:member]" {
+	if got := keysOf(channelEnts); fmt.Sprint(got) != "[channel:backend0000000000000000000:admin channel:backend0000000000000000000:member channel:deals000000000000000000000:admin channel:deals000000000000000000000:member]" {
 		t.Errorf("channel entitlements = %v", got)
 	}
 }
@@ -129,15 +129,15 @@ func TestSyncPublicChannelsWhenAsked(t *testing.T) {
 		t.Fatalf("sync: %v", err)
 	}
 	channels := res.ResourcesOfType("channel")
-	if got := keys(channels); fmt.Sprint(got) != "[backend deals random1 town1]" {
+	if got := keys(channels); fmt.Sprint(got) != "[backend0000000000000000000 deals000000000000000000000 random10000000000000000000 town1000000000000000000000]" {
 		t.Fatalf("channels = %v", got)
 	}
-	if got := channels["town1"].GetProfile().GetFields()["type"].GetStringValue(); got != "public" {
-		t.Errorf("town1 type = %q", got)
+	if got := channels["town1000000000000000000000"].GetProfile().GetFields()["type"].GetStringValue(); got != "public" {
+		t.Errorf("town1000000000000000000000 type = %q", got)
 	}
-	want := []string{"channel:random1:admin:user:alice", "channel:random1:member:user:alice",
-		"channel:town1:member:user:alice", "channel:town1:member:user:bob", "channel:town1:member:user:gina"}
-	got := append(grantsWithPrefix(res, "channel:random1:"), grantsWithPrefix(res, "channel:town1:")...)
+	want := []string{"channel:random10000000000000000000:admin:user:alice000000000000000000000", "channel:random10000000000000000000:member:user:alice000000000000000000000",
+		"channel:town1000000000000000000000:member:user:alice000000000000000000000", "channel:town1000000000000000000000:member:user:bob00000000000000000000000", "channel:town1000000000000000000000:member:user:gina0000000000000000000000"}
+	got := append(grantsWithPrefix(res, "channel:random10000000000000000000:"), grantsWithPrefix(res, "channel:town1000000000000000000000:")...)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("public channel grants:\n got %v\nwant %v", got, want)
 	}
@@ -163,25 +163,25 @@ func TestChannelListWithoutParentIsEmpty(t *testing.T) {
 // stayed must get a grant, nobody who never was a member may.
 func TestChannelGrantsExactWhileMembersChangeBetweenPages(t *testing.T) {
 	fake := mmfake.New(t)
-	fake.Teams = []mmfake.Team{{ID: "t1", Name: "eng", DisplayName: "Engineering"}}
-	fake.AddChannel(mmfake.Channel{ID: "big", TeamID: "t1", Type: "P", Name: "big", DisplayName: "Big"})
+	fake.Teams = []mmfake.Team{{ID: "t1000000000000000000000000", Name: "eng", DisplayName: "Engineering"}}
+	fake.AddChannel(mmfake.Channel{ID: "big00000000000000000000000", TeamID: "t1000000000000000000000000", Type: "P", Name: "big", DisplayName: "Big"})
 	name := func(i int) string { return fmt.Sprintf("u%04d", i) }
 	for i := range 650 {
 		fake.Users = append(fake.Users, mmfake.User{ID: name(i), Username: name(i), Roles: "system_user"})
-		fake.AddTeamMember("t1", name(i), false, false)
-		fake.AddChannelMember("big", name(i), i%100 == 0, false)
+		fake.AddTeamMember("t1000000000000000000000000", name(i), false, false)
+		fake.AddChannelMember("big00000000000000000000000", name(i), i%100 == 0, false)
 	}
 	removed := map[string]bool{}
 	pages := 0
 	fake.Intercept = func(_ http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path != "/api/v4/users" || r.URL.Query().Get("in_channel") != "big" {
+		if r.URL.Path != "/api/v4/users" || r.URL.Query().Get("in_channel") != "big00000000000000000000000" {
 			return false
 		}
 		pages++
 		switch pages {
 		case 2: // members of the first page leave
 			for i := 50; i < 70; i++ {
-				fake.RemoveChannelMember("big", name(i))
+				fake.RemoveChannelMember("big00000000000000000000000", name(i))
 				removed[name(i)] = true
 			}
 		case 3: // others join before and after the cursor
@@ -189,7 +189,7 @@ func TestChannelGrantsExactWhileMembersChangeBetweenPages(t *testing.T) {
 				fake.Mu.Lock()
 				fake.Users = append(fake.Users, mmfake.User{ID: n, Username: n, Roles: "system_user"})
 				fake.Mu.Unlock()
-				fake.AddChannelMember("big", n, false, false)
+				fake.AddChannelMember("big00000000000000000000000", n, false, false)
 			}
 		}
 		return false
@@ -203,20 +203,20 @@ func TestChannelGrantsExactWhileMembersChangeBetweenPages(t *testing.T) {
 	}
 	got := res.GrantIDs()
 	for i := range 650 {
-		id := "channel:big:member:user:" + name(i)
+		id := "channel:big00000000000000000000000:member:user:" + name(i)
 		if !removed[name(i)] && !got[id] {
 			t.Errorf("%s stayed in the channel but has no grant", name(i))
 		}
-		if admin := "channel:big:admin:user:" + name(i); (i%100 == 0) != got[admin] {
+		if admin := "channel:big00000000000000000000000:admin:user:" + name(i); (i%100 == 0) != got[admin] {
 			t.Errorf("admin grant of %s = %v, want %v", name(i), got[admin], i%100 == 0)
 		}
 	}
-	if !got["channel:big:member:user:zz"] {
+	if !got["channel:big00000000000000000000000:member:user:zz"] {
 		t.Error("zz joined after the cursor and should have been read")
 	}
 	for id := range got {
 		u := id[strings.LastIndexByte(id, ':')+1:]
-		if strings.HasPrefix(id, "channel:big:") && !strings.HasPrefix(u, "u") && u != "zz" {
+		if strings.HasPrefix(id, "channel:big00000000000000000000000:") && !strings.HasPrefix(u, "u") && u != "zz" {
 			t.Errorf("unexpected grant %s", id)
 		}
 	}
@@ -227,27 +227,27 @@ func TestChannelGrantsExactWhileMembersChangeBetweenPages(t *testing.T) {
 func TestGroupConstrainedChannelGrantsItsGroups(t *testing.T) {
 	fake := mmfake.New(t)
 	seedGroups(fake)
-	fake.AddChannel(mmfake.Channel{ID: "gch", TeamID: "t2", Type: "P", Name: "synced", DisplayName: "Synced", GroupConstrained: boolPtr(true)})
-	fake.AddChannel(mmfake.Channel{ID: "plain", TeamID: "t2", Type: "P", Name: "plain", DisplayName: "Plain"})
-	fake.AddChannelMember("gch", "carol", false, false)
-	fake.AddChannelMember("plain", "carol", false, false)
-	fake.ChannelGroups["gch"] = []mmfake.GroupLink{{GroupID: "gsales", SchemeAdmin: true}}
+	fake.AddChannel(mmfake.Channel{ID: "gch00000000000000000000000", TeamID: "t2000000000000000000000000", Type: "P", Name: "synced", DisplayName: "Synced", GroupConstrained: boolPtr(true)})
+	fake.AddChannel(mmfake.Channel{ID: "plain000000000000000000000", TeamID: "t2000000000000000000000000", Type: "P", Name: "plain", DisplayName: "Plain"})
+	fake.AddChannelMember("gch00000000000000000000000", "carol000000000000000000000", false, false)
+	fake.AddChannelMember("plain000000000000000000000", "carol000000000000000000000", false, false)
+	fake.ChannelGroups["gch00000000000000000000000"] = []mmfake.GroupLink{{GroupID: "gsales", SchemeAdmin: true}}
 	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	got := res.GrantIDs()
-	for _, id := range []string{"channel:gch:member:group:gsales", "channel:gch:admin:group:gsales",
-		"channel:gch:member:user:carol", "channel:gch:member:user:bob", "channel:gch:admin:user:bob"} {
+	for _, id := range []string{"channel:gch00000000000000000000000:member:group:gsales", "channel:gch00000000000000000000000:admin:group:gsales",
+		"channel:gch00000000000000000000000:member:user:carol000000000000000000000", "channel:gch00000000000000000000000:member:user:bob00000000000000000000000", "channel:gch00000000000000000000000:admin:user:bob00000000000000000000000"} {
 		if !got[id] {
 			t.Errorf("grant %s missing", id)
 		}
 	}
-	if n := countRequests(fake, "GET /api/v4/channels/gch/groups"); n != 1 {
-		t.Errorf("GET /channels/gch/groups: %d requests, want 1", n)
+	if n := countRequests(fake, "GET /api/v4/channels/gch00000000000000000000000/groups"); n != 1 {
+		t.Errorf("GET /channels/gch00000000000000000000000/groups: %d requests, want 1", n)
 	}
-	if n := countRequests(fake, "GET /api/v4/channels/plain/groups"); n != 0 {
-		t.Errorf("GET /channels/plain/groups: %d requests, want 0 (not group-constrained)", n)
+	if n := countRequests(fake, "GET /api/v4/channels/plain000000000000000000000/groups"); n != 0 {
+		t.Errorf("GET /channels/plain000000000000000000000/groups: %d requests, want 0 (not group-constrained)", n)
 	}
 }
 

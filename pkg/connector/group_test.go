@@ -26,30 +26,30 @@ import (
 func seedGroups(fake *mmfake.Server) {
 	fake.Licensed("enterprise", "LDAPGroups", "CustomPermissionsSchemes")
 	fake.Users = append(fake.Users,
-		mmfake.User{ID: "alice", Username: "alice", Roles: "system_user"},
-		mmfake.User{ID: "bob", Username: "bob", Roles: "system_user"},
-		mmfake.User{ID: "carol", Username: "carol", Roles: "system_user"},
+		mmfake.User{ID: "alice000000000000000000000", Username: "alice", Roles: "system_user"},
+		mmfake.User{ID: "bob00000000000000000000000", Username: "bob", Roles: "system_user"},
+		mmfake.User{ID: "carol000000000000000000000", Username: "carol", Roles: "system_user"},
 		mmfake.User{ID: "dave", Username: "dave", Roles: "system_user", DeleteAt: 1},
 	)
 	constrained := true
 	fake.Teams = []mmfake.Team{
-		{ID: "t1", Name: "eng", DisplayName: "Engineering", Type: "I", GroupConstrained: &constrained},
-		{ID: "t2", Name: "sales", DisplayName: "Sales", Type: "I"},
+		{ID: "t1000000000000000000000000", Name: "eng", DisplayName: "Engineering", Type: "I", GroupConstrained: &constrained},
+		{ID: "t2000000000000000000000000", Name: "sales", DisplayName: "Sales", Type: "I"},
 	}
-	fake.AddTeamMember("t1", "alice", true, false)
-	fake.AddTeamMember("t1", "bob", true, false)
-	fake.AddTeamMember("t2", "carol", false, false)
+	fake.AddTeamMember("t1000000000000000000000000", "alice000000000000000000000", true, false)
+	fake.AddTeamMember("t1000000000000000000000000", "bob00000000000000000000000", true, false)
+	fake.AddTeamMember("t2000000000000000000000000", "carol000000000000000000000", false, false)
 	fake.Groups = []mmfake.Group{
 		{ID: "gcustom", Name: "oncall", DisplayName: "On call", Source: "custom", AllowReference: true},
 		{ID: "gldap", Name: "eng-ldap", DisplayName: "Engineers", Source: "ldap", RemoteID: "cn=eng"},
 		{ID: "gsales", Name: "sales-ldap", DisplayName: "Sales people", Source: "ldap", RemoteID: "cn=sales"},
 		{ID: "gold", Name: "old", DisplayName: "Archived", Source: "custom", DeleteAt: 1},
 	}
-	fake.GroupMembers["gcustom"] = []string{"carol", "dave"}
-	fake.GroupMembers["gldap"] = []string{"alice", "bob"}
-	fake.GroupMembers["gsales"] = []string{"carol", "bob"}
-	fake.TeamGroups["t1"] = []mmfake.GroupLink{{GroupID: "gldap", SchemeAdmin: true}}
-	fake.TeamGroups["t2"] = []mmfake.GroupLink{{GroupID: "gsales"}}
+	fake.GroupMembers["gcustom"] = []string{"carol000000000000000000000", "dave"}
+	fake.GroupMembers["gldap"] = []string{"alice000000000000000000000", "bob00000000000000000000000"}
+	fake.GroupMembers["gsales"] = []string{"carol000000000000000000000", "bob00000000000000000000000"}
+	fake.TeamGroups["t1000000000000000000000000"] = []mmfake.GroupLink{{GroupID: "gldap", SchemeAdmin: true}}
+	fake.TeamGroups["t2000000000000000000000000"] = []mmfake.GroupLink{{GroupID: "gsales"}}
 }
 
 func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
@@ -71,17 +71,17 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 	got := res.GrantIDs()
 	for _, id := range []string{
 		// memberships (dave is deactivated: not a member per the server)
-		"group:gcustom:member:user:carol", "group:gldap:member:user:alice", "group:gldap:member:user:bob",
-		"group:gsales:member:user:carol", "group:gsales:member:user:bob",
+		"group:gcustom:member:user:carol000000000000000000000", "group:gldap:member:user:alice000000000000000000000", "group:gldap:member:user:bob00000000000000000000000",
+		"group:gsales:member:user:carol000000000000000000000", "group:gsales:member:user:bob00000000000000000000000",
 		// the constrained team's link, and what the SDK expanded from it
-		"team:t1:member:group:gldap", "team:t1:admin:group:gldap",
-		"team:t1:member:user:alice", "team:t1:member:user:bob", "team:t1:admin:user:alice", "team:t1:admin:user:bob",
+		"team:t1000000000000000000000000:member:group:gldap", "team:t1000000000000000000000000:admin:group:gldap",
+		"team:t1000000000000000000000000:member:user:alice000000000000000000000", "team:t1000000000000000000000000:member:user:bob00000000000000000000000", "team:t1000000000000000000000000:admin:user:alice000000000000000000000", "team:t1000000000000000000000000:admin:user:bob00000000000000000000000",
 	} {
 		if !got[id] {
 			t.Errorf("grant %s missing", id)
 		}
 	}
-	for _, id := range []string{"group:gcustom:member:user:dave", "team:t2:member:group:gsales", "team:t2:member:user:bob"} {
+	for _, id := range []string{"group:gcustom:member:user:dave", "team:t2000000000000000000000000:member:group:gsales", "team:t2000000000000000000000000:member:user:bob00000000000000000000000"} {
 		if got[id] {
 			t.Errorf("unexpected grant %s (unconstrained links claim nothing)", id)
 		}
@@ -103,18 +103,18 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 	}
 	// The expanded team grants say where they come from.
 	for _, g := range res.Grants {
-		if g.GetId() == "team:t1:admin:user:bob" {
+		if g.GetId() == "team:t1000000000000000000000000:admin:user:bob00000000000000000000000" {
 			if _, ok := g.GetSources().GetSources()["group:gldap:member"]; !ok {
 				t.Errorf("expanded grant %s: sources %v lack group:gldap:member", g.GetId(), g.GetSources())
 			}
 		}
 	}
 	// Only the constrained team's groups were read.
-	if n := countRequests(fake, "GET /api/v4/teams/t1/groups"); n != 1 {
-		t.Errorf("GET /teams/t1/groups: %d requests, want 1", n)
+	if n := countRequests(fake, "GET /api/v4/teams/t1000000000000000000000000/groups"); n != 1 {
+		t.Errorf("GET /teams/t1000000000000000000000000/groups: %d requests, want 1", n)
 	}
-	if n := countRequests(fake, "GET /api/v4/teams/t2/groups"); n != 0 {
-		t.Errorf("GET /teams/t2/groups: %d requests, want 0 (not group-constrained)", n)
+	if n := countRequests(fake, "GET /api/v4/teams/t2000000000000000000000000/groups"); n != 0 {
+		t.Errorf("GET /teams/t2000000000000000000000000/groups: %d requests, want 0 (not group-constrained)", n)
 	}
 }
 
@@ -129,7 +129,7 @@ func TestGroupsOnAnUnlicensedServer(t *testing.T) {
 		t.Fatalf("sync on an unlicensed server: %v", err)
 	}
 	if n := len(res.ResourcesOfType("group")); n != 0 {
-		t.Errorf("%d groups synced without a license", n)
+		t.Errorf("%d groups synced00000000000000000000 without a license", n)
 	}
 	if n := countRequests(fake, "GET /api/v4/license/client"); n != 1 {
 		t.Errorf("license checked %d times, want once", n)
@@ -137,7 +137,7 @@ func TestGroupsOnAnUnlicensedServer(t *testing.T) {
 	if n := countRequests(fake, "GET /api/v4/groups"); n != 0 {
 		t.Errorf("/groups requested %d times without a license", n)
 	}
-	if !res.GrantIDs()["team:t1:member:user:alice"] {
+	if !res.GrantIDs()["team:t1000000000000000000000000:member:user:alice000000000000000000000"] {
 		t.Error("team memberships lost when the team's groups cannot be read")
 	}
 
@@ -164,15 +164,15 @@ func TestSyncResourceTypesSkipsGroupLinks(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
-	if n := countRequests(fake, "GET /api/v4/teams/t1/groups"); n != 0 {
-		t.Errorf("GET /teams/t1/groups requested %d times although groups are not synced", n)
+	if n := countRequests(fake, "GET /api/v4/teams/t1000000000000000000000000/groups"); n != 0 {
+		t.Errorf("GET /teams/t1000000000000000000000000/groups requested %d times although groups are not synced00000000000000000000", n)
 	}
 	for _, r := range []string{"POST /api/v4/roles/names", "GET /api/v4/license/client", "GET /api/v4/users?page=0&per_page=200&role="} {
 		if n := countRequests(fake, r); n != 0 {
 			t.Errorf("%s requested %d times for types %v", r, n, types)
 		}
 	}
-	if !res.GrantIDs()["team:t1:member:user:alice"] || res.GrantIDs()["team:t1:member:group:gldap"] {
+	if !res.GrantIDs()["team:t1000000000000000000000000:member:user:alice000000000000000000000"] || res.GrantIDs()["team:t1000000000000000000000000:member:group:gldap"] {
 		t.Errorf("team grants: %v", keys(res.GrantIDs()))
 	}
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
 	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // A server (or a caching proxy in front of it) whose user list never ends
@@ -103,5 +106,51 @@ func TestUserListBoundLeavesRoomForGrowth(t *testing.T) {
 	const count = "GET /api/v4/users/stats/filtered?include_bots=true&include_deleted=true&include_remote_users=true"
 	if !slices.Contains(fake.Requests(), count) {
 		t.Error("the user count was not asked with deactivated, bot and remote accounts included")
+	}
+}
+
+// Ids come from ConductorOne (or the command line) and go into request paths:
+// one that is not shaped like a Mattermost id is refused before any request,
+// with InvalidArgument naming it.
+func TestIDsAreCheckedBeforeAnyRequest(t *testing.T) {
+	const carol, t1, town1 = "carol000000000000000000000", "t1000000000000000000000000", "town1000000000000000000000"
+	bad := []string{"", ".", "..", "t1", "a/b", "x?y=1", "%2e%2e", "T1000000000000000000000000", "t100000000000000000000000/", strings.Repeat("a", 27)}
+	p := newProvisioning(t)
+	before := len(p.fake.Requests())
+	wantRefused := func(what string, err error, id string) {
+		t.Helper()
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), quoteID(id)) ||
+			!strings.Contains(err.Error(), "26 lower-case letters and digits") {
+			t.Errorf("%s with id %q: %v, want InvalidArgument naming the id", what, id, err)
+		}
+	}
+	for _, id := range bad {
+		for _, ent := range []*v2.Entitlement{entitlementOf(teamResourceType, id, "member"), entitlementOf(channelResourceType, id, "admin")} {
+			_, _, err := p.grant(ent, carol)
+			wantRefused("grant "+ent.GetId(), err, id)
+			_, err = p.revoke(ent, carol)
+			wantRefused("revoke "+ent.GetId(), err, id)
+		}
+		for _, ent := range []*v2.Entitlement{entitlementOf(teamResourceType, t1, "admin"), entitlementOf(channelResourceType, town1, "member"),
+			entitlementOf(roleResourceType, "system_admin", "assigned")} {
+			_, _, err := p.grant(ent, id)
+			wantRefused("grant "+ent.GetId()+" to a user", err, id)
+			_, err = p.revoke(ent, id)
+			wantRefused("revoke "+ent.GetId()+" from a user", err, id)
+		}
+		for _, action := range []string{actionDisableUser, actionEnableUser, actionRevokeSessions} {
+			st, rv := invoke(t, p.client, "", action, map[string]any{"user_id": id})
+			wantFailure(t, action+" "+id, st, rv, "argument user_id: "+quoteID(id)+" must be a Mattermost user id")
+		}
+	}
+	// Role names are checked against the roles the connector manages.
+	for _, role := range []string{"..", "system_admin/../x", "system_admin system_user"} {
+		_, _, err := p.grant(entitlementOf(roleResourceType, role, "assigned"), carol)
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "not a system role baton-mattermost manages") {
+			t.Errorf("grant of role %q: %v, want InvalidArgument", role, err)
+		}
+	}
+	if sent := p.fake.Requests()[before:]; len(sent) > 0 {
+		t.Errorf("requests were sent for bad ids: %v", sent)
 	}
 }

@@ -22,15 +22,17 @@ import (
 // them role names that contain other role names (the server's role filter
 // matches substrings).
 func seedRoleHolders(fake *mmfake.Server) {
+	// The token's own user gets an id shaped like Mattermost's: grants and revokes check ids.
+	fake.Users[0].ID, fake.MeID = "admin000000000000000000000", "admin000000000000000000000"
 	fake.Users = append(fake.Users,
-		mmfake.User{ID: "olivia", Username: "olivia", Roles: "system_user system_admin"},
-		mmfake.User{ID: "adminbot", Username: "adminbot", Roles: "system_user system_admin", IsBot: true},
-		mmfake.User{ID: "pat", Username: "pat", Roles: "system_user system_post_all_public"},
-		mmfake.User{ID: "paula", Username: "paula", Roles: "system_user system_post_all system_user_access_token"},
-		mmfake.User{ID: "uma", Username: "uma", Roles: "system_user system_user_manager", DeleteAt: 1_700_000_000_000},
-		mmfake.User{ID: "gwen", Username: "gwen", Roles: "system_guest"},
-		mmfake.User{ID: "remo", Username: "remo", Roles: "system_user", RemoteID: "remotecluster1"},
-		mmfake.User{ID: "plain", Username: "plain", Roles: "system_user"},
+		mmfake.User{ID: "olivia00000000000000000000", Username: "olivia", Roles: "system_user system_admin"},
+		mmfake.User{ID: "adminbot000000000000000000", Username: "adminbot", Roles: "system_user system_admin", IsBot: true},
+		mmfake.User{ID: "pat00000000000000000000000", Username: "pat", Roles: "system_user system_post_all_public"},
+		mmfake.User{ID: "paula000000000000000000000", Username: "paula", Roles: "system_user system_post_all system_user_access_token"},
+		mmfake.User{ID: "uma00000000000000000000000", Username: "uma", Roles: "system_user system_user_manager", DeleteAt: 1_700_000_000_000},
+		mmfake.User{ID: "gwen0000000000000000000000", Username: "gwen", Roles: "system_guest"},
+		mmfake.User{ID: "remo0000000000000000000000", Username: "remo", Roles: "system_user", RemoteID: "remotecluster1"},
+		mmfake.User{ID: "plain000000000000000000000", Username: "plain", Roles: "system_user"},
 	)
 }
 
@@ -62,14 +64,14 @@ func TestSyncSystemRoles(t *testing.T) {
 	}
 
 	want := map[string]bool{
-		"role:system_admin:assigned:user:admin":             true,
-		"role:system_admin:assigned:user:olivia":            true,
-		"role:system_admin:assigned:user:adminbot":          true,
-		"role:system_post_all_public:assigned:user:pat":     true,
-		"role:system_post_all:assigned:user:paula":          true,
-		"role:system_user_access_token:assigned:user:paula": true,
-		"role:system_user_manager:assigned:user:uma":        true,
-		"role:system_guest:assigned:user:gwen":              true,
+		"role:system_admin:assigned:user:admin000000000000000000000":             true,
+		"role:system_admin:assigned:user:olivia00000000000000000000":             true,
+		"role:system_admin:assigned:user:adminbot000000000000000000":             true,
+		"role:system_post_all_public:assigned:user:pat00000000000000000000000":   true,
+		"role:system_post_all:assigned:user:paula000000000000000000000":          true,
+		"role:system_user_access_token:assigned:user:paula000000000000000000000": true,
+		"role:system_user_manager:assigned:user:uma00000000000000000000000":      true,
+		"role:system_guest:assigned:user:gwen0000000000000000000000":             true,
 	}
 	if got := res.GrantIDsOn("role"); fmt.Sprint(keys(got)) != fmt.Sprint(keys(want)) {
 		t.Errorf("role grants:\n got %v\nwant %v", keys(got), keys(want))
@@ -95,7 +97,8 @@ func TestSyncSystemRoles(t *testing.T) {
 		case strings.HasPrefix(req, "GET /api/v4/users?") && strings.Contains(req, "role="):
 			roleLists++
 		case strings.HasPrefix(req, "GET /api/v4/users/") && req != "GET /api/v4/users/me" &&
-			!strings.HasPrefix(req, "GET /api/v4/users/tokens?"): // the token list, a page for all users
+			!strings.HasPrefix(req, "GET /api/v4/users/tokens?") && // the token list, a page for all users
+			!strings.HasPrefix(req, "GET /api/v4/users/stats/"): // the user count, once
 			t.Errorf("per-user request during sync: %s", req)
 		}
 	}
@@ -165,42 +168,42 @@ func TestRoleProvisioning(t *testing.T) {
 		}.Build()
 	}
 
-	grants, annos, err := s.Grant(ctx, user("plain"), ent("system_custom_group_admin"))
-	if err != nil || len(annos) != 0 || len(grants) != 1 || grants[0].GetId() != "role:system_custom_group_admin:assigned:user:plain" {
+	grants, annos, err := s.Grant(ctx, user("plain000000000000000000000"), ent("system_custom_group_admin"))
+	if err != nil || len(annos) != 0 || len(grants) != 1 || grants[0].GetId() != "role:system_custom_group_admin:assigned:user:plain000000000000000000000" {
 		t.Fatalf("grant: %v %v %v", grants, annos, err)
 	}
-	if got := fake.UserRoles("plain"); got != "system_user system_custom_group_admin" {
+	if got := fake.UserRoles("plain000000000000000000000"); got != "system_user system_custom_group_admin" {
 		t.Errorf("after grant roles = %q", got)
 	}
-	_, annos, err = s.Grant(ctx, user("plain"), ent("system_custom_group_admin"))
+	_, annos, err = s.Grant(ctx, user("plain000000000000000000000"), ent("system_custom_group_admin"))
 	if err != nil || !annos.Contains(&v2.GrantAlreadyExists{}) {
 		t.Errorf("second grant: want GrantAlreadyExists and no error, got %v %v", annos, err)
 	}
-	annos, err = s.Revoke(ctx, grantOf("system_custom_group_admin", "plain"))
+	annos, err = s.Revoke(ctx, grantOf("system_custom_group_admin", "plain000000000000000000000"))
 	if err != nil || len(annos) != 0 {
 		t.Fatalf("revoke: %v %v", annos, err)
 	}
-	if got := fake.UserRoles("plain"); got != "system_user" {
+	if got := fake.UserRoles("plain000000000000000000000"); got != "system_user" {
 		t.Errorf("after revoke roles = %q", got)
 	}
-	annos, err = s.Revoke(ctx, grantOf("system_custom_group_admin", "plain"))
+	annos, err = s.Revoke(ctx, grantOf("system_custom_group_admin", "plain000000000000000000000"))
 	if err != nil || !annos.Contains(&v2.GrantAlreadyRevoked{}) {
 		t.Errorf("second revoke: want GrantAlreadyRevoked and no error, got %v %v", annos, err)
 	}
 	// A user without system_user gets it back on any change; the substring
 	// holder of system_post_all_public does not hold system_post_all.
-	fake.Users = append(fake.Users, mmfake.User{ID: "odd", Username: "odd", Roles: "system_post_all_public"})
-	if _, _, err := s.Grant(ctx, user("odd"), ent("system_post_all")); err != nil {
+	fake.Users = append(fake.Users, mmfake.User{ID: "odd00000000000000000000000", Username: "odd", Roles: "system_post_all_public"})
+	if _, _, err := s.Grant(ctx, user("odd00000000000000000000000"), ent("system_post_all")); err != nil {
 		t.Fatal(err)
 	}
-	if got := fake.UserRoles("odd"); got != "system_user system_post_all_public system_post_all" {
+	if got := fake.UserRoles("odd00000000000000000000000"); got != "system_user system_post_all_public system_post_all" {
 		t.Errorf("roles = %q, want system_user kept first", got)
 	}
 	// A deactivated user's role can be revoked (access reviews remove leavers' rights).
-	if _, err := s.Revoke(ctx, grantOf("system_user_manager", "uma")); err != nil {
+	if _, err := s.Revoke(ctx, grantOf("system_user_manager", "uma00000000000000000000000")); err != nil {
 		t.Errorf("revoke from a deactivated user: %v", err)
 	}
-	annos, err = s.Revoke(ctx, grantOf("system_admin", "nobody"))
+	annos, err = s.Revoke(ctx, grantOf("system_admin", "nobody00000000000000000000"))
 	if err != nil || !annos.Contains(&v2.GrantAlreadyRevoked{}) {
 		t.Errorf("revoke from a missing user: want GrantAlreadyRevoked, got %v %v", annos, err)
 	}
@@ -211,28 +214,55 @@ func TestRoleProvisioning(t *testing.T) {
 		code    codes.Code
 		message string
 	}{
-		{"grant to deactivated", func() error { _, _, err := s.Grant(ctx, user("uma"), ent("system_admin")); return err },
+		{"grant to deactivated", func() error {
+			_, _, err := s.Grant(ctx, user("uma00000000000000000000000"), ent("system_admin"))
+			return err
+		},
 			codes.FailedPrecondition, "deactivated"},
-		{"grant to remote", func() error { _, _, err := s.Grant(ctx, user("remo"), ent("system_admin")); return err },
+		{"grant to remote", func() error {
+			_, _, err := s.Grant(ctx, user("remo0000000000000000000000"), ent("system_admin"))
+			return err
+		},
 			codes.FailedPrecondition, "remote server"},
-		{"revoke from remote", func() error { _, err := s.Revoke(ctx, grantOf("system_admin", "remo")); return err },
+		{"revoke from remote", func() error {
+			_, err := s.Revoke(ctx, grantOf("system_admin", "remo0000000000000000000000"))
+			return err
+		},
 			codes.FailedPrecondition, "remote server"},
-		{"grant to guest", func() error { _, _, err := s.Grant(ctx, user("gwen"), ent("system_admin")); return err },
+		{"grant to guest", func() error {
+			_, _, err := s.Grant(ctx, user("gwen0000000000000000000000"), ent("system_admin"))
+			return err
+		},
 			codes.FailedPrecondition, "promote the guest to a member"},
-		{"grant guest role", func() error { _, _, err := s.Grant(ctx, user("plain"), ent("system_guest")); return err },
+		{"grant guest role", func() error {
+			_, _, err := s.Grant(ctx, user("plain000000000000000000000"), ent("system_guest"))
+			return err
+		},
 			codes.FailedPrecondition, "demote/promote"},
-		{"revoke guest role", func() error { _, err := s.Revoke(ctx, grantOf("system_guest", "gwen")); return err },
+		{"revoke guest role", func() error {
+			_, err := s.Revoke(ctx, grantOf("system_guest", "gwen0000000000000000000000"))
+			return err
+		},
 			codes.FailedPrecondition, "demote/promote"},
-		{"revoke system_user", func() error { _, err := s.Revoke(ctx, grantOf("system_user", "plain")); return err },
+		{"revoke system_user", func() error {
+			_, err := s.Revoke(ctx, grantOf("system_user", "plain000000000000000000000"))
+			return err
+		},
 			codes.InvalidArgument, "base role"},
 		{"grant to a group", func() error {
 			g := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "group", Resource: "g1"}.Build()}.Build()
 			_, _, err := s.Grant(ctx, g, ent("system_admin"))
 			return err
 		}, codes.InvalidArgument, "only users can hold the system_admin role"},
-		{"grant to missing user", func() error { _, _, err := s.Grant(ctx, user("nobody"), ent("system_admin")); return err },
-			codes.NotFound, "no Mattermost user with id nobody"},
-		{"licensed role unlicensed", func() error { _, _, err := s.Grant(ctx, user("plain"), ent("system_manager")); return err },
+		{"grant to missing user", func() error {
+			_, _, err := s.Grant(ctx, user("nobody00000000000000000000"), ent("system_admin"))
+			return err
+		},
+			codes.NotFound, "no Mattermost user with id nobody00000000000000000000"},
+		{"licensed role unlicensed", func() error {
+			_, _, err := s.Grant(ctx, user("plain000000000000000000000"), ent("system_manager"))
+			return err
+		},
 			codes.FailedPrecondition, "license"},
 	}
 	for _, tc := range refusals {
@@ -243,29 +273,29 @@ func TestRoleProvisioning(t *testing.T) {
 	}
 
 	// The last System Admin: olivia can go, admin (the last human admin; bots do not count) cannot.
-	if _, err := s.Revoke(ctx, grantOf("system_admin", "olivia")); err != nil {
+	if _, err := s.Revoke(ctx, grantOf("system_admin", "olivia00000000000000000000")); err != nil {
 		t.Fatalf("revoke olivia's admin: %v", err)
 	}
 	// The token's own user: refused by the connector, before Mattermost's own rule.
-	_, err = s.Revoke(ctx, grantOf("system_admin", "admin"))
+	_, err = s.Revoke(ctx, grantOf("system_admin", "admin000000000000000000000"))
 	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "connector's own api-token") {
 		t.Errorf("demoting the token's own user: got %v", err)
 	}
 	// Through another token (plain's), Mattermost's last-admin rule answers.
 	fake.Mu.Lock()
-	fake.MeID = "plain"
+	fake.MeID = "plain000000000000000000000"
 	fake.Mu.Unlock()
-	_, err = s.Revoke(ctx, grantOf("system_admin", "admin"))
+	_, err = s.Revoke(ctx, grantOf("system_admin", "admin000000000000000000000"))
 	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "last active System Admin") {
 		t.Errorf("demoting the last admin: got %v", err)
 	}
-	if got := fake.UserRoles("admin"); got != "system_admin system_user" {
+	if got := fake.UserRoles("admin000000000000000000000"); got != "system_admin system_user" {
 		t.Errorf("last admin's roles changed to %q", got)
 	}
 
 	// With the license, the delegated roles can be assigned.
 	fake.Licensed("enterprise", "CustomPermissionsSchemes")
-	if _, _, err := s.Grant(ctx, user("plain"), ent("system_manager")); err != nil {
+	if _, _, err := s.Grant(ctx, user("plain000000000000000000000"), ent("system_manager")); err != nil {
 		t.Errorf("licensed grant of system_manager: %v", err)
 	}
 }
@@ -279,16 +309,16 @@ func TestRoleProvisioningOverGRPC(t *testing.T) {
 	client := synctest.Serve(t, ctx, newTestConnector(t, fake, Options{}))
 	roleRes := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "role", Resource: "system_admin"}.Build()}.Build()
 	ent := v2.Entitlement_builder{Id: "role:system_admin:assigned", Resource: roleRes}.Build()
-	principal := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "user", Resource: "plain"}.Build()}.Build()
+	principal := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "user", Resource: "plain000000000000000000000"}.Build()}.Build()
 
 	if _, err := client.Grant(ctx, v2.GrantManagerServiceGrantRequest_builder{Entitlement: ent, Principal: principal}.Build()); err != nil {
 		t.Fatalf("grant over gRPC: %v", err)
 	}
-	if !strings.Contains(fake.UserRoles("plain"), "system_admin") {
-		t.Errorf("plain not admin after grant: %q", fake.UserRoles("plain"))
+	if !strings.Contains(fake.UserRoles("plain000000000000000000000"), "system_admin") {
+		t.Errorf("plain000000000000000000000 not admin after grant: %q", fake.UserRoles("plain000000000000000000000"))
 	}
-	g := v2.Grant_builder{Id: "role:system_admin:assigned:user:admin", Entitlement: ent,
-		Principal: v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "user", Resource: "gwen"}.Build()}.Build()}.Build()
+	g := v2.Grant_builder{Id: "role:system_admin:assigned:user:admin000000000000000000000", Entitlement: ent,
+		Principal: v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "user", Resource: "gwen0000000000000000000000"}.Build()}.Build()}.Build()
 	ent2 := v2.Entitlement_builder{Id: "role:system_guest:assigned",
 		Resource: v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "role", Resource: "system_guest"}.Build()}.Build()}.Build()
 	g.SetEntitlement(ent2)

@@ -20,7 +20,7 @@ func TestSyncRequestsEveryPageOnce(t *testing.T) {
 	seedSmallOrg(fake)
 	seedManyUsers(fake, 2*mattermost.PerPage+37) // 3 pages of users in all, and the empty one past the end fetched ahead
 	for i := range mattermost.PerPage + 5 {      // 2 pages of members
-		fake.AddTeamMember("t2", fmt.Sprintf("id%04d", i), false, false)
+		fake.AddTeamMember("t2000000000000000000000000", fmt.Sprintf("id%04d", i), false, false)
 	}
 	if _, err := synctest.Sync(t, newTestConnector(t, fake, Options{})); err != nil {
 		t.Fatalf("sync: %v", err)
@@ -32,7 +32,7 @@ func TestSyncRequestsEveryPageOnce(t *testing.T) {
 		switch {
 		case userListPage.MatchString(r):
 			userPages++
-		case strings.HasPrefix(r, "GET /api/v4/teams/t2/members?"):
+		case strings.HasPrefix(r, "GET /api/v4/teams/t2000000000000000000000000/members?"):
 			memberPages++
 		case perUserCall.MatchString(r):
 			t.Errorf("a call about one user: %s", r)
@@ -44,7 +44,7 @@ func TestSyncRequestsEveryPageOnce(t *testing.T) {
 		}
 	}
 	if userPages != 4 || memberPages != 2 {
-		t.Errorf("user pages %d (want 3+1), t2 member pages %d (want 2)", userPages, memberPages)
+		t.Errorf("user pages %d (want 3+1), t2000000000000000000000000 member pages %d (want 2)", userPages, memberPages)
 	}
 }
 
@@ -59,7 +59,7 @@ var perUserCall = regexp.MustCompile(`^GET /api/v4/users/(id\d{4}|alice|bob|gina
 func TestTeamGrantsCarryOnlyTheTeamsID(t *testing.T) {
 	fake := mmfake.New(t)
 	seedSmallOrg(fake)
-	team, err := teamResource(&mattermost.Team{ID: "t1", Name: "eng", DisplayName: "Engineering", Description: "Builders", Type: "O"})
+	team, err := teamResource(&mattermost.Team{ID: "t1000000000000000000000000", Name: "eng", DisplayName: "Engineering", Description: "Builders", Type: "O"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestTeamGrantsCarryOnlyTheTeamsID(t *testing.T) {
 	}
 	for _, g := range grants {
 		r := g.GetEntitlement().GetResource()
-		if r.GetId().GetResource() != "t1" || r.GetId().GetResourceType() != "team" {
+		if r.GetId().GetResource() != "t1000000000000000000000000" || r.GetId().GetResourceType() != "team" {
 			t.Errorf("grant %s names %v", g.GetId(), r.GetId())
 		}
 		if r.GetDisplayName() != "" || r.GetDescription() != "" || len(r.GetAnnotations()) > 0 {

@@ -25,22 +25,22 @@ func newTestConnector(t *testing.T, fake *mmfake.Server, opts Options) *Connecto
 // seedSmallOrg gives the fake a handful of accounts of every kind and two teams.
 func seedSmallOrg(fake *mmfake.Server) {
 	fake.Users = append(fake.Users,
-		mmfake.User{ID: "alice", Username: "alice", FirstName: "Alice", LastName: "Archer", Email: "alice@example.com", Roles: "system_user", CreateAt: 1_700_000_000_000},
-		mmfake.User{ID: "bob", Username: "bob", Email: "bob@example.com", Roles: "system_user", DeleteAt: 1_710_000_000_000},
-		mmfake.User{ID: "robot", Username: "robot", Roles: "system_user", IsBot: true},
-		mmfake.User{ID: "gina", Username: "gina", Email: "gina@example.com", Roles: "system_guest", AuthService: "saml", MFAActive: true},
+		mmfake.User{ID: "alice000000000000000000000", Username: "alice", FirstName: "Alice", LastName: "Archer", Email: "alice@example.com", Roles: "system_user", CreateAt: 1_700_000_000_000},
+		mmfake.User{ID: "bob00000000000000000000000", Username: "bob", Email: "bob@example.com", Roles: "system_user", DeleteAt: 1_710_000_000_000},
+		mmfake.User{ID: "robot000000000000000000000", Username: "robot", Roles: "system_user", IsBot: true},
+		mmfake.User{ID: "gina0000000000000000000000", Username: "gina", Email: "gina@example.com", Roles: "system_guest", AuthService: "saml", MFAActive: true},
 	)
 	fake.Teams = []mmfake.Team{
-		{ID: "t1", Name: "eng", DisplayName: "Engineering", Type: "O", AllowOpenInvite: true},
-		{ID: "t2", Name: "sales", DisplayName: "Sales", Type: "I"},
-		{ID: "t3", Name: "old", DisplayName: "Old", Type: "I", DeleteAt: 1_720_000_000_000},
+		{ID: "t1000000000000000000000000", Name: "eng", DisplayName: "Engineering", Type: "O", AllowOpenInvite: true},
+		{ID: "t2000000000000000000000000", Name: "sales", DisplayName: "Sales", Type: "I"},
+		{ID: "t3000000000000000000000000", Name: "old", DisplayName: "Old", Type: "I", DeleteAt: 1_720_000_000_000},
 	}
-	fake.AddTeamMember("t1", "alice", true, false)
-	fake.AddTeamMember("t1", "bob", false, false)
-	fake.AddTeamMember("t1", "gina", false, true)
-	fake.AddTeamMember("t2", "robot", false, false)
-	fake.AddTeamMember("t3", "alice", false, false)
-	fake.TeamMembers["t2"] = append(fake.TeamMembers["t2"], mmfake.TeamMember{TeamID: "t2", Member: mmfake.Member{UserID: "alice", SchemeUser: true}, DeleteAt: 1})
+	fake.AddTeamMember("t1000000000000000000000000", "alice000000000000000000000", true, false)
+	fake.AddTeamMember("t1000000000000000000000000", "bob00000000000000000000000", false, false)
+	fake.AddTeamMember("t1000000000000000000000000", "gina0000000000000000000000", false, true)
+	fake.AddTeamMember("t2000000000000000000000000", "robot000000000000000000000", false, false)
+	fake.AddTeamMember("t3000000000000000000000000", "alice000000000000000000000", false, false)
+	fake.TeamMembers["t2000000000000000000000000"] = append(fake.TeamMembers["t2000000000000000000000000"], mmfake.TeamMember{TeamID: "t2000000000000000000000000", Member: mmfake.Member{UserID: "alice000000000000000000000", SchemeUser: true}, DeleteAt: 1})
 }
 
 func TestSyncUsersTeamsAndGrants(t *testing.T) {
@@ -75,35 +75,35 @@ func TestSyncUsersTeamsAndGrants(t *testing.T) {
 			t.Errorf("user %s account type = %v, want %v", id, got, wantType)
 		}
 	}
-	checkUser("alice", v2.Status_RESOURCE_STATUS_ENABLED, v2.UserTrait_ACCOUNT_TYPE_HUMAN)
-	checkUser("bob", v2.Status_RESOURCE_STATUS_DISABLED, v2.UserTrait_ACCOUNT_TYPE_HUMAN)
-	checkUser("robot", v2.Status_RESOURCE_STATUS_ENABLED, v2.UserTrait_ACCOUNT_TYPE_SERVICE)
-	if got := users["alice"].GetDisplayName(); got != "Alice Archer" {
-		t.Errorf("alice display name = %q", got)
+	checkUser("alice000000000000000000000", v2.Status_RESOURCE_STATUS_ENABLED, v2.UserTrait_ACCOUNT_TYPE_HUMAN)
+	checkUser("bob00000000000000000000000", v2.Status_RESOURCE_STATUS_DISABLED, v2.UserTrait_ACCOUNT_TYPE_HUMAN)
+	checkUser("robot000000000000000000000", v2.Status_RESOURCE_STATUS_ENABLED, v2.UserTrait_ACCOUNT_TYPE_SERVICE)
+	if got := users["alice000000000000000000000"].GetDisplayName(); got != "Alice Archer" {
+		t.Errorf("alice000000000000000000000 display name = %q", got)
 	}
-	if got := users["bob"].GetDisplayName(); got != "bob" {
-		t.Errorf("bob display name = %q, want the username", got)
+	if got := users["bob00000000000000000000000"].GetDisplayName(); got != "bob" {
+		t.Errorf("bob00000000000000000000000 display name = %q, want the username", got)
 	}
-	gina, _ := resource.GetUserTrait(users["gina"])
+	gina, _ := resource.GetUserTrait(users["gina0000000000000000000000"])
 	if !gina.GetMfaStatus().GetMfaEnabled() || !gina.GetSsoStatus().GetSsoEnabled() {
-		t.Errorf("gina: want MFA and SSO on, got %v %v", gina.GetMfaStatus(), gina.GetSsoStatus())
+		t.Errorf("gina0000000000000000000000: want MFA and SSO on, got %v %v", gina.GetMfaStatus(), gina.GetSsoStatus())
 	}
-	if got := users["gina"].GetProfile().GetFields()["roles"].GetStringValue(); got != "system_guest" {
-		t.Errorf("gina roles on profile = %q", got)
+	if got := users["gina0000000000000000000000"].GetProfile().GetFields()["roles"].GetStringValue(); got != "system_guest" {
+		t.Errorf("gina0000000000000000000000 roles on profile = %q", got)
 	}
 
 	teams := res.ResourcesOfType("team")
-	if len(teams) != 2 || teams["t1"] == nil || teams["t2"] == nil {
-		t.Fatalf("teams: got %v, want t1 and t2 (archived t3 skipped)", keys(teams))
+	if len(teams) != 2 || teams["t1000000000000000000000000"] == nil || teams["t2000000000000000000000000"] == nil {
+		t.Fatalf("teams: got %v, want t1000000000000000000000000 and t2000000000000000000000000 (archived t3000000000000000000000000 skipped)", keys(teams))
 	}
-	if got := teams["t1"].GetProfile().GetFields()["type"].GetStringValue(); got != "open" {
-		t.Errorf("t1 type = %q", got)
+	if got := teams["t1000000000000000000000000"].GetProfile().GetFields()["type"].GetStringValue(); got != "open" {
+		t.Errorf("t1000000000000000000000000 type = %q", got)
 	}
 
 	want := map[string]bool{
-		"team:t1:member:user:alice": true, "team:t1:admin:user:alice": true,
-		"team:t1:member:user:bob": true, "team:t1:member:user:gina": true,
-		"team:t2:member:user:robot": true,
+		"team:t1000000000000000000000000:member:user:alice000000000000000000000": true, "team:t1000000000000000000000000:admin:user:alice000000000000000000000": true,
+		"team:t1000000000000000000000000:member:user:bob00000000000000000000000": true, "team:t1000000000000000000000000:member:user:gina0000000000000000000000": true,
+		"team:t2000000000000000000000000:member:user:robot000000000000000000000": true,
 	}
 	got := res.GrantIDsOn("team")
 	if fmt.Sprint(keys(got)) != fmt.Sprint(keys(want)) {
@@ -113,7 +113,7 @@ func TestSyncUsersTeamsAndGrants(t *testing.T) {
 		md := &v2.GrantMetadata{}
 		annos := annotations.Annotations(g.GetAnnotations())
 		isGuest, _ := annos.Pick(md)
-		wantGuest := g.GetId() == "team:t1:member:user:gina"
+		wantGuest := g.GetId() == "team:t1000000000000000000000000:member:user:gina0000000000000000000000"
 		if isGuest != wantGuest || (isGuest && !md.GetMetadata().GetFields()["guest"].GetBoolValue()) {
 			t.Errorf("grant %s guest metadata = %v, want %v", g.GetId(), isGuest, wantGuest)
 		}
@@ -130,14 +130,14 @@ func TestSyncIncludesArchivedTeamsWhenAsked(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
-	old := res.ResourcesOfType("team")["t3"]
+	old := res.ResourcesOfType("team")["t3000000000000000000000000"]
 	if old == nil {
-		t.Fatal("archived team t3 not synced with IncludeArchivedTeams")
+		t.Fatal("archived team t3000000000000000000000000 not synced00000000000000000000 with IncludeArchivedTeams")
 	}
 	if !old.GetProfile().GetFields()["archived"].GetBoolValue() || old.GetStatus().GetStatus() != v2.Status_RESOURCE_STATUS_DISABLED {
-		t.Errorf("t3 not marked archived: %v", old.GetProfile())
+		t.Errorf("t3000000000000000000000000 not marked archived: %v", old.GetProfile())
 	}
-	if !res.GrantIDs()["team:t3:member:user:alice"] {
+	if !res.GrantIDs()["team:t3000000000000000000000000:member:user:alice000000000000000000000"] {
 		t.Error("archived team's membership grant missing")
 	}
 }
