@@ -97,6 +97,9 @@ func readEnvFile(path string) (map[string]string, error) {
 type Run struct {
 	Stdout, Stderr string
 	ExitCode       int
+	// PeakRSS is the largest resident memory, in bytes, any process of the
+	// run reached; set by runMeasured only.
+	PeakRSS int64
 }
 
 // runConnector runs the binary with the given arguments and environment

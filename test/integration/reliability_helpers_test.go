@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +23,19 @@ import (
 // that a retry loop shows up as a failed test instead of a hung run.
 func runBounded(t *testing.T, limit time.Duration, env map[string]string, args ...string) Run {
 	t.Helper()
+	return runWatched(t, limit, nil, env, args...)
+}
+
+// runMeasured is runBounded that also records the run's PeakRSS.
+func runMeasured(t *testing.T, limit time.Duration, env map[string]string, args ...string) Run {
+	t.Helper()
+	return runWatched(t, limit, watchPeakRSS, env, args...)
+}
+
+// runWatched runs the binary like runBounded; watch, when set, watches the
+// started process and says what it saw when the process has ended.
+func runWatched(t *testing.T, limit time.Duration, watch func(pid int) (stop func() int64), env map[string]string, args ...string) Run {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
@@ -30,8 +45,17 @@ func runBounded(t *testing.T, limit time.Duration, env map[string]string, args .
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := Run{Stdout: stdout.String(), Stderr: stderr.String()}
+	err := cmd.Start()
+	var peak int64
+	if err == nil {
+		stop := func() int64 { return 0 }
+		if watch != nil {
+			stop = watch(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+		peak = stop()
+	}
+	r := Run{Stdout: stdout.String(), Stderr: stderr.String(), PeakRSS: peak}
 	if ctx.Err() != nil {
 		t.Fatalf("%s %s did not end within %v\nstderr:\n%s", binary, strings.Join(args, " "), limit, tail(r.Stderr, 3000))
 	}
@@ -110,4 +134,60 @@ func assertNotComplete(t *testing.T, path string) {
 	if synctest.HasFinishedSync(t, path) {
 		t.Errorf("the failed run left %s with a finished sync", path)
 	}
+}
+
+// watchPeakRSS samples, every 10 ms until stop is called, the peak resident
+// memory (VmHWM) of the process pid and of all its descendants, and stop
+// returns the largest in bytes. The run's processes are not all waited for by
+// their parents (baton-sdk kills its _connector-service child and exits), so
+// the rusage of the process the test waits for would miss them; VmHWM only
+// grows, so a sample taken any time between a process's peak and its end sees it.
+func watchPeakRSS(pid int) (stop func() int64) {
+	done, result := make(chan struct{}), make(chan int64)
+	go func() {
+		var peak int64
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			for _, p := range processTree(pid) {
+				peak = max(peak, vmHWM(p))
+			}
+			select {
+			case <-done:
+				result <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int64 { close(done); return <-result }
+}
+
+// processTree is pid and its descendants, from /proc/<pid>/task/<tid>/children.
+func processTree(pid int) []int {
+	tree := []int{pid}
+	for i := 0; i < len(tree); i++ {
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", tree[i]))
+		for _, task := range tasks {
+			children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", tree[i], task.Name()))
+			for _, f := range strings.Fields(string(children)) {
+				if child, err := strconv.Atoi(f); err == nil {
+					tree = append(tree, child)
+				}
+			}
+		}
+	}
+	return tree
+}
+
+// vmHWM is a process's peak resident memory in bytes, 0 once it is gone.
+func vmHWM(pid int) int64 {
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
