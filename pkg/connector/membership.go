@@ -162,7 +162,7 @@ func (s *membershipSyncer) entitlementSlug(ent *v2.Entitlement) (string, error) 
 	case memberEntitlement, adminEntitlement:
 		return slug, nil
 	default:
-		return "", refusal(codes.InvalidArgument, "unknown %s entitlement %q", s.kind.resourceType().GetId(), id)
+		return "", refusal(codes.InvalidArgument, "unknown %s entitlement %s", s.kind.resourceType().GetId(), quoteID(id))
 	}
 }
 

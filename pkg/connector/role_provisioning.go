@@ -135,7 +135,7 @@ func checkProvisionableRole(roleName string) error {
 			"system_user is every member's base role: it is kept on every grant and revoke and cannot be changed alone")
 	}
 	if _, ok := findSystemRole(roleName); !ok {
-		return refusal(codes.InvalidArgument, "%q is not a system role baton-mattermost manages", roleName)
+		return refusal(codes.InvalidArgument, "%s is not a system role baton-mattermost manages", quoteID(roleName))
 	}
 	return nil
 }

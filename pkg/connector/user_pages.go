@@ -28,6 +28,12 @@ import (
 // once the page's users are known. Each page is requested once; the only
 // extra requests are at most userPagesAhead-1 empty pages past the end.
 //
+// The first page also asks the server how many accounts it has
+// (CountUsers): a server, or a proxy in front of it, that answers full pages
+// without end (the same page whatever page is asked, or made-up ones) ends
+// the sync with a ListError instead of keeping it busy forever. A page
+// fetched ahead is checked when it is served, once the page before it is known.
+//
 // Fetches ahead belong to one sync (the SDK's sync id) and run under a
 // context of their own, which ends when the sync reaches its last page, when
 // another sync starts asking, or when nobody asked for a page for
