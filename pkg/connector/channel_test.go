@@ -115,7 +115,8 @@ func TestSyncPrivateChannelsByDefault(t *testing.T) {
 			channelEnts = append(channelEnts, e.GetId())
 		}
 	}
-	if got := keysOf(channelEnts); fmt.Sprint(got) != "[channel:backend0000000000000000000:admin channel:backend0000000000000000000:member channel:deals000000000000000000000:admin channel:deals000000000000000000000:member]" {
+	if got := keysOf(channelEnts); fmt.Sprint(got) != "[channel:backend0000000000000000000:admin channel:backend0000000000000000000:member "+
+		"channel:deals000000000000000000000:admin channel:deals000000000000000000000:member]" {
 		t.Errorf("channel entitlements = %v", got)
 	}
 }
@@ -136,7 +137,8 @@ func TestSyncPublicChannelsWhenAsked(t *testing.T) {
 		t.Errorf("town1000000000000000000000 type = %q", got)
 	}
 	want := []string{"channel:random10000000000000000000:admin:user:alice000000000000000000000", "channel:random10000000000000000000:member:user:alice000000000000000000000",
-		"channel:town1000000000000000000000:member:user:alice000000000000000000000", "channel:town1000000000000000000000:member:user:bob00000000000000000000000", "channel:town1000000000000000000000:member:user:gina0000000000000000000000"}
+		"channel:town1000000000000000000000:member:user:alice000000000000000000000", "channel:town1000000000000000000000:member:user:bob00000000000000000000000",
+		"channel:town1000000000000000000000:member:user:gina0000000000000000000000"}
 	got := append(grantsWithPrefix(res, "channel:random10000000000000000000:"), grantsWithPrefix(res, "channel:town1000000000000000000000:")...)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("public channel grants:\n got %v\nwant %v", got, want)
@@ -238,7 +240,8 @@ func TestGroupConstrainedChannelGrantsItsGroups(t *testing.T) {
 	}
 	got := res.GrantIDs()
 	for _, id := range []string{"channel:gch00000000000000000000000:member:group:gsales", "channel:gch00000000000000000000000:admin:group:gsales",
-		"channel:gch00000000000000000000000:member:user:carol000000000000000000000", "channel:gch00000000000000000000000:member:user:bob00000000000000000000000", "channel:gch00000000000000000000000:admin:user:bob00000000000000000000000"} {
+		"channel:gch00000000000000000000000:member:user:carol000000000000000000000", "channel:gch00000000000000000000000:member:user:bob00000000000000000000000",
+		"channel:gch00000000000000000000000:admin:user:bob00000000000000000000000"} {
 		if !got[id] {
 			t.Errorf("grant %s missing", id)
 		}

@@ -214,7 +214,8 @@ func TestChannelMemberAndAdminGrantAndRevoke(t *testing.T) {
 	}
 
 	// Admin for a non-member of the channel adds the membership too.
-	p.mustGrant(admin, "carol000000000000000000000", "channel:backend0000000000000000000:member:user:carol000000000000000000000", "channel:backend0000000000000000000:admin:user:carol000000000000000000000")
+	p.mustGrant(admin, "carol000000000000000000000", "channel:backend0000000000000000000:member:user:carol000000000000000000000",
+		"channel:backend0000000000000000000:admin:user:carol000000000000000000000")
 }
 
 func TestGrantRefusals(t *testing.T) {
@@ -237,11 +238,15 @@ func TestGrantRefusals(t *testing.T) {
 		{"guest as channel admin", entitlementOf(channelResourceType, "backend0000000000000000000", "admin"), "gina0000000000000000000000", codes.FailedPrecondition, []string{"guest", "promote"}},
 		{"archived team", entitlementOf(teamResourceType, "t3000000000000000000000000", "member"), "carol000000000000000000000", codes.FailedPrecondition, []string{"archived", "restore"}},
 		{"archived channel", entitlementOf(channelResourceType, "oldp0000000000000000000000", "member"), "alice000000000000000000000", codes.FailedPrecondition, []string{"archived"}},
-		{"channel of an archived team", entitlementOf(channelResourceType, "runbooks000000000000000000", "member"), "carol000000000000000000000", codes.FailedPrecondition, []string{"archived team", "restore the team"}},
-		{"group-constrained team", entitlementOf(teamResourceType, "t4000000000000000000000000", "member"), "carol000000000000000000000", codes.FailedPrecondition, []string{"group-synced", "linked groups"}},
+		{"channel of an archived team", entitlementOf(channelResourceType, "runbooks000000000000000000", "member"), "carol000000000000000000000",
+			codes.FailedPrecondition, []string{"archived team", "restore the team"}},
+		{"group-constrained team", entitlementOf(teamResourceType, "t4000000000000000000000000", "member"), "carol000000000000000000000", codes.FailedPrecondition,
+			[]string{"group-synced", "linked groups"}},
 		{"group-constrained channel", entitlementOf(channelResourceType, "synced00000000000000000000", "member"), "alice000000000000000000000", codes.FailedPrecondition, []string{"group-synced"}},
-		{"channel member not in the team", entitlementOf(channelResourceType, "backend0000000000000000000", "member"), "carol000000000000000000000", codes.FailedPrecondition, []string{"not a member of the team", "team:t1000000000000000000000000:member"}},
-		{"channel admin not in the team", entitlementOf(channelResourceType, "backend0000000000000000000", "admin"), "carol000000000000000000000", codes.FailedPrecondition, []string{"team:t1000000000000000000000000:member"}},
+		{"channel member not in the team", entitlementOf(channelResourceType, "backend0000000000000000000", "member"), "carol000000000000000000000",
+			codes.FailedPrecondition, []string{"not a member of the team", "team:t1000000000000000000000000:member"}},
+		{"channel admin not in the team", entitlementOf(channelResourceType, "backend0000000000000000000", "admin"), "carol000000000000000000000",
+			codes.FailedPrecondition, []string{"team:t1000000000000000000000000:member"}},
 		{"direct message", entitlementOf(channelResourceType, "dm100000000000000000000000", "member"), "carol000000000000000000000", codes.InvalidArgument, []string{"direct or group message"}},
 		{"unknown team", entitlementOf(teamResourceType, "nope0000000000000000000000", "member"), "carol000000000000000000000", codes.NotFound, []string{"does not exist"}},
 		{"unknown user", entitlementOf(teamResourceType, "t1000000000000000000000000", "member"), "ghost000000000000000000000", codes.NotFound, []string{"ghost000000000000000000000"}},

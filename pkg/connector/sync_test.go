@@ -40,7 +40,8 @@ func seedSmallOrg(fake *mmfake.Server) {
 	fake.AddTeamMember("t1000000000000000000000000", "gina0000000000000000000000", false, true)
 	fake.AddTeamMember("t2000000000000000000000000", "robot000000000000000000000", false, false)
 	fake.AddTeamMember("t3000000000000000000000000", "alice000000000000000000000", false, false)
-	fake.TeamMembers["t2000000000000000000000000"] = append(fake.TeamMembers["t2000000000000000000000000"], mmfake.TeamMember{TeamID: "t2000000000000000000000000", Member: mmfake.Member{UserID: "alice000000000000000000000", SchemeUser: true}, DeleteAt: 1})
+	fake.TeamMembers["t2000000000000000000000000"] = append(fake.TeamMembers["t2000000000000000000000000"], mmfake.TeamMember{TeamID: "t2000000000000000000000000",
+		Member: mmfake.Member{UserID: "alice000000000000000000000", SchemeUser: true}, DeleteAt: 1})
 }
 
 func TestSyncUsersTeamsAndGrants(t *testing.T) {

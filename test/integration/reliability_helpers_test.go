@@ -136,13 +136,13 @@ func assertNotComplete(t *testing.T, path string) {
 	}
 }
 
-// watchPeakRSS samples, every 10 ms until stop is called, the peak resident
-// memory (VmHWM) of the process pid and of all its descendants, and stop
-// returns the largest in bytes. The run's processes are not all waited for by
-// their parents (baton-sdk kills its _connector-service child and exits), so
-// the rusage of the process the test waits for would miss them; VmHWM only
-// grows, so a sample taken any time between a process's peak and its end sees it.
-func watchPeakRSS(pid int) (stop func() int64) {
+// watchPeakRSS samples, every 10 ms, the peak resident memory (VmHWM) of the
+// process pid and of all its descendants; the function it returns stops
+// sampling and returns the largest, in bytes. Not every process of a run is
+// waited for by its parent (baton-sdk kills its _connector-service child and
+// exits), so the rusage of the process the test waits for would miss some;
+// VmHWM only grows, so one sample between a process's peak and its end sees it.
+func watchPeakRSS(pid int) func() int64 {
 	done, result := make(chan struct{}), make(chan int64)
 	go func() {
 		var peak int64
