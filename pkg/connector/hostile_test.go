@@ -1,12 +1,15 @@
 package connector
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
@@ -152,5 +155,54 @@ func TestIDsAreCheckedBeforeAnyRequest(t *testing.T) {
 	}
 	if sent := p.fake.Requests()[before:]; len(sent) > 0 {
 		t.Errorf("requests were sent for bad ids: %v", sent)
+	}
+}
+
+// A system role change writes the whole role string. After a failure the
+// server may have applied (a 502 from a proxy, here) it is never sent again:
+// the roles are read back instead. Applied, the grant succeeds; not applied,
+// it fails, and another admin's change made meanwhile is kept.
+func TestRoleChangeIsReadBackNotRepeated(t *testing.T) {
+	const plain = "plain000000000000000000000"
+	for _, applied := range []bool{true, false} {
+		fake := mmfake.New(t)
+		seedRoleHolders(fake)
+		var puts atomic.Int32
+		fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodPut || r.URL.Path != "/api/v4/users/"+plain+"/roles" {
+				return false
+			}
+			puts.Add(1)
+			var body struct {
+				Roles string `json:"roles"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			fake.Mu.Lock()
+			for i := range fake.Users {
+				if fake.Users[i].ID != plain {
+					continue
+				}
+				if applied {
+					fake.Users[i].Roles = body.Roles
+				} else {
+					fake.Users[i].Roles += " system_post_all" // another admin's change, in between
+				}
+			}
+			fake.Mu.Unlock()
+			w.WriteHeader(http.StatusBadGateway)
+			return true
+		}
+		p := &provisioning{t: t, fake: fake, client: synctest.Serve(t, context.Background(), newTestConnector(t, fake, Options{}))}
+		_, _, err := p.grant(entitlementOf(roleResourceType, "system_user_access_token", "assigned"), plain)
+		got := fake.UserRoles(plain)
+		switch {
+		case applied && (err != nil || got != "system_user system_user_access_token"):
+			t.Errorf("applied: %v, roles %q; want success read back", err, got)
+		case !applied && (status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), "not repeated") || got != "system_user system_post_all"):
+			t.Errorf("not applied: %v, roles %q; want an Aborted failure and the other admin's change kept", err, got)
+		}
+		if n := puts.Load(); n != 1 {
+			t.Errorf("applied %v: %d PUT /users/{id}/roles, want 1", applied, n)
+		}
 	}
 }
