@@ -25,8 +25,8 @@ func seedManyTeams(fake *mmfake.Server) {
 	}
 	for i := range 450 {
 		id := fmt.Sprintf("p%03d", i)
-		fake.AddChannel(mmfake.Channel{ID: id, TeamID: "t1", Type: "P", Name: id, DisplayName: fmt.Sprintf("Private %d", i%7)})
-		fake.AddChannelMember(id, "alice", i%3 == 0, false)
+		fake.AddChannel(mmfake.Channel{ID: id, TeamID: "t1000000000000000000000000", Type: "P", Name: id, DisplayName: fmt.Sprintf("Private %d", i%7)})
+		fake.AddChannelMember(id, "alice000000000000000000000", i%3 == 0, false)
 	}
 }
 
@@ -54,17 +54,17 @@ func TestPrivateChannelsFromOneSearch(t *testing.T) {
 		t.Errorf("%d searches and %d per-team private channel lists, want 3 and 0", searches, perTeam)
 	}
 	channels := res.ResourcesOfType("channel")
-	if len(channels) != 452 || channels["deals"] == nil || channels["backend"] == nil || channels["p449"] == nil {
-		t.Errorf("%d channels synced, want the 450 of t1, backend and deals", len(channels))
+	if len(channels) != 452 || channels["deals000000000000000000000"] == nil || channels["backend0000000000000000000"] == nil || channels["p449"] == nil {
+		t.Errorf("%d channels synced00000000000000000000, want the 450 of t1000000000000000000000000, backend0000000000000000000 and deals000000000000000000000", len(channels))
 	}
 	for id, ch := range channels {
-		if want := map[bool]string{true: "t2", false: "t1"}[id == "deals"]; ch.GetParentResourceId().GetResource() != want {
+		if want := map[bool]string{true: "t2000000000000000000000000", false: "t1000000000000000000000000"}[id == "deals000000000000000000000"]; ch.GetParentResourceId().GetResource() != want {
 			t.Errorf("channel %s under %v, want team %s", id, ch.GetParentResourceId(), want)
 		}
 	}
-	for _, gone := range []string{"runbooks", "oldp", "dm1"} { // an archived team's, archived, a direct message
+	for _, gone := range []string{"runbooks000000000000000000", "oldp0000000000000000000000", "dm100000000000000000000000"} { // an archived team's, archived, a direct message
 		if channels[gone] != nil {
-			t.Errorf("channel %s synced", gone)
+			t.Errorf("channel %s synced00000000000000000000", gone)
 		}
 	}
 
@@ -120,23 +120,23 @@ func TestPrivateChannelIndexIsPerSync(t *testing.T) {
 	}
 	s := newChannelSyncer(client, Options{})
 	searches := func() int { return countRequests(fake, "POST /api/v4/channels/search") }
-	if got := listChannels(t, s, "s1", "t1"); fmt.Sprint(got) != "[backend]" {
-		t.Errorf("sync s1, team t1: %v, want [backend]", got)
+	if got := listChannels(t, s, "s1", "t1000000000000000000000000"); fmt.Sprint(got) != "[backend0000000000000000000]" {
+		t.Errorf("sync s1, team t1000000000000000000000000: %v, want [backend0000000000000000000]", got)
 	}
-	fake.AddChannel(mmfake.Channel{ID: "ops", TeamID: "t1", Type: "P", Name: "ops", DisplayName: "Ops"})
-	if got := listChannels(t, s, "s1", "t2"); fmt.Sprint(got) != "[deals]" || searches() != 1 {
-		t.Errorf("sync s1, team t2: %v after %d searches, want [deals] after 1", got, searches())
+	fake.AddChannel(mmfake.Channel{ID: "ops", TeamID: "t1000000000000000000000000", Type: "P", Name: "ops", DisplayName: "Ops"})
+	if got := listChannels(t, s, "s1", "t2000000000000000000000000"); fmt.Sprint(got) != "[deals000000000000000000000]" || searches() != 1 {
+		t.Errorf("sync s1, team t2000000000000000000000000: %v after %d searches, want [deals000000000000000000000] after 1", got, searches())
 	}
-	if got := listChannels(t, s, "s2", "t1"); fmt.Sprint(got) != "[backend ops]" || searches() != 2 {
-		t.Errorf("sync s2, team t1: %v after %d searches, want [backend ops] after 2", got, searches())
+	if got := listChannels(t, s, "s2", "t1000000000000000000000000"); fmt.Sprint(got) != "[backend0000000000000000000 ops]" || searches() != 2 {
+		t.Errorf("sync s2, team t1000000000000000000000000: %v after %d searches, want [backend0000000000000000000 ops] after 2", got, searches())
 	}
 
 	s.private.idleAfter = 50 * time.Millisecond
-	listChannels(t, s, "s2", "t2") // restarts the timer with the short wait
+	listChannels(t, s, "s2", "t2000000000000000000000000") // restarts the timer with the short wait
 	time.Sleep(300 * time.Millisecond)
-	fake.AddChannel(mmfake.Channel{ID: "sre", TeamID: "t1", Type: "P", Name: "sre", DisplayName: "SRE"})
-	if got := listChannels(t, s, "s2", "t1"); fmt.Sprint(got) != "[backend ops sre]" || searches() != 3 {
-		t.Errorf("sync s2 after the index was idle: %v after %d searches, want [backend ops sre] after 3", got, searches())
+	fake.AddChannel(mmfake.Channel{ID: "sre", TeamID: "t1000000000000000000000000", Type: "P", Name: "sre", DisplayName: "SRE"})
+	if got := listChannels(t, s, "s2", "t1000000000000000000000000"); fmt.Sprint(got) != "[backend0000000000000000000 ops sre]" || searches() != 3 {
+		t.Errorf("sync s2 after the index was idle: %v after %d searches, want [backend0000000000000000000 ops sre] after 3", got, searches())
 	}
 }
 
@@ -159,8 +159,8 @@ func TestPrivateChannelIndexBounds(t *testing.T) {
 		if err != nil {
 			t.Fatalf("sync: %v", err)
 		}
-		if got := keys(res.ResourcesOfType("channel")); fmt.Sprint(got) != "[backend deals]" {
-			t.Errorf("channels %v, want [backend deals] listed team by team", got)
+		if got := keys(res.ResourcesOfType("channel")); fmt.Sprint(got) != "[backend0000000000000000000 deals000000000000000000000]" {
+			t.Errorf("channels %v, want [backend0000000000000000000 deals000000000000000000000] listed team by team", got)
 		}
 		if n := countRequests(fake, "POST /api/v4/channels/search"); n != 1 {
 			t.Errorf("%d searches, want 1: the first page's total_count tells the index is too large", n)
@@ -171,7 +171,7 @@ func TestPrivateChannelIndexBounds(t *testing.T) {
 		seedSmallOrg(fake)
 		page := make([]mmfake.Channel, 200)
 		for i := range page {
-			page[i] = mmfake.Channel{ID: fmt.Sprintf("c%03d", i), TeamID: "t1", Type: "P", DisplayName: fmt.Sprintf("C %03d", i)}
+			page[i] = mmfake.Channel{ID: fmt.Sprintf("c%03d", i), TeamID: "t1000000000000000000000000", Type: "P", DisplayName: fmt.Sprintf("C %03d", i)}
 		}
 		fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
 			if r.URL.Path == "/api/v4/channels/search" { // the same page whatever is asked

@@ -16,6 +16,7 @@ import (
 	"github.com/baton-mattermost/baton-mattermost/internal/synctest"
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -204,5 +205,31 @@ func TestRoleChangeIsReadBackNotRepeated(t *testing.T) {
 		if n := puts.Load(); n != 1 {
 			t.Errorf("applied %v: %d PUT /users/{id}/roles, want 1", applied, n)
 		}
+	}
+}
+
+// A targeted sync's id comes from ConductorOne too: one that is not a
+// Mattermost id is refused before any request.
+func TestTargetedSyncChecksIDsBeforeAnyRequest(t *testing.T) {
+	fake := mmfake.New(t)
+	seedSmallOrg(fake)
+	c := newTestConnector(t, fake, Options{})
+	before := len(fake.Requests())
+	for _, get := range []struct {
+		kind string
+		get  func(ctx context.Context, id *v2.ResourceId, parent *v2.ResourceId) (*v2.Resource, annotations.Annotations, error)
+	}{
+		{"team", newTeamSyncer(c.client, Options{}).Get},
+		{"channel", newChannelSyncer(c.client, Options{}).Get},
+		{"user", newUserSyncer(c.client, Options{}).Get},
+	} {
+		id := v2.ResourceId_builder{ResourceType: get.kind, Resource: "../users/me"}.Build()
+		_, _, err := get.get(context.Background(), id, nil)
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), `"../users/me" must be a Mattermost `+get.kind+" id") {
+			t.Errorf("targeted sync of %s %q: %v, want InvalidArgument naming the id", get.kind, id.GetResource(), err)
+		}
+	}
+	if sent := fake.Requests()[before:]; len(sent) > 0 {
+		t.Errorf("requests were sent for bad ids: %v", sent)
 	}
 }

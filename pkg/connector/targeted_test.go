@@ -31,23 +31,23 @@ func TestTargetedSyncStoresWhatAFullSyncDoes(t *testing.T) {
 	org := mmfake.New(t)
 	seedSmallOrg(org)
 	seedChannels(org)
-	org.LastLogins["alice"] = lastLoginOf(1)
+	org.LastLogins["alice000000000000000000000"] = lastLoginOf(1)
 	groups := mmfake.New(t)
 	seedGroups(groups)
 	for _, tc := range []struct {
 		fake   *mmfake.Server
 		target *v2.Resource
 	}{
-		{org, target("team", "t1", "", "")},
-		{org, target("channel", "backend", "team", "t1")},
-		{org, target("channel", "deals", "", "")},
-		{org, target("user", "alice", "", "")},
-		{org, target("user", "robot", "", "")},
+		{org, target("team", "t1000000000000000000000000", "", "")},
+		{org, target("channel", "backend0000000000000000000", "team", "t1000000000000000000000000")},
+		{org, target("channel", "deals000000000000000000000", "", "")},
+		{org, target("user", "alice000000000000000000000", "", "")},
+		{org, target("user", "robot000000000000000000000", "", "")},
 		{org, target("role", "system_admin", "", "")},
 		{org, target("role", "system_guest", "", "")},
 		{groups, target("group", "gcustom", "", "")},
 		{groups, target("group", "gldap", "", "")},
-		{groups, target("team", "t1", "", "")}, // group-constrained: its grants to the linked group
+		{groups, target("team", "t1000000000000000000000000", "", "")}, // group-constrained: its grants to the linked group
 	} {
 		id := tc.target.GetId()
 		t.Run(id.GetResourceType()+"/"+id.GetResource(), func(t *testing.T) {
@@ -92,28 +92,30 @@ func TestTargetedSyncRefusals(t *testing.T) {
 		target *v2.Resource
 		want   []string // "" when the sync must succeed
 	}{
-		{org, Options{}, target("team", "nope", "", ""), []string{"InvalidArgument", "cannot sync team nope", "has none with this id"}},
-		{org, Options{}, target("user", "nope", "", ""), []string{"InvalidArgument", "cannot sync user nope", "has none with this id"}},
-		{org, Options{}, target("channel", "nope", "team", "t1"), []string{"InvalidArgument", "cannot sync channel nope"}},
+		{org, Options{}, target("team", "nope0000000000000000000000", "", ""), []string{"InvalidArgument", "cannot sync team nope0000000000000000000000", "has none with this id"}},
+		{org, Options{}, target("user", "nope0000000000000000000000", "", ""), []string{"InvalidArgument", "cannot sync user nope0000000000000000000000", "has none with this id"}},
+		{org, Options{}, target("channel", "nope0000000000000000000000", "team", "t1000000000000000000000000"), []string{"InvalidArgument", "cannot sync channel nope0000000000000000000000"}},
 		{org, Options{}, target("role", "system_user", "", ""), []string{"InvalidArgument", "cannot sync role system_user", "only the system roles"}},
-		{org, Options{}, target("team", "t3", "", ""), []string{"FailedPrecondition", "cannot sync team t3", "include-archived-teams"}},
-		{org, Options{IncludeArchivedTeams: true}, target("team", "t3", "", ""), nil},
-		{org, Options{}, target("channel", "backend", "team", "t2"), []string{"InvalidArgument", "is a channel of team t1, not of team t2"}},
-		{org, Options{}, target("channel", "dm1", "", ""), []string{"InvalidArgument", "direct or group message"}},
-		{org, Options{}, target("channel", "town1", "team", "t1"), []string{"FailedPrecondition", "sync-public-channels"}},
-		{org, Options{SyncPublicChannels: true}, target("channel", "town1", "team", "t1"), nil},
-		{org, Options{}, target("channel", "oldp", "team", "t1"), []string{"FailedPrecondition", "the channel is archived"}},
-		{org, Options{}, target("channel", "runbooks", "team", "t3"), []string{"FailedPrecondition", `its team "Old" (t3) is archived`}},
+		{org, Options{}, target("team", "t3000000000000000000000000", "", ""), []string{"FailedPrecondition", "cannot sync team t3000000000000000000000000", "include-archived-teams"}},
+		{org, Options{IncludeArchivedTeams: true}, target("team", "t3000000000000000000000000", "", ""), nil},
+		{org, Options{}, target("channel", "backend0000000000000000000", "team", "t2000000000000000000000000"),
+			[]string{"InvalidArgument", "is a channel of team t1000000000000000000000000, not of team t2000000000000000000000000"}},
+		{org, Options{}, target("channel", "dm100000000000000000000000", "", ""), []string{"InvalidArgument", "direct or group message"}},
+		{org, Options{}, target("channel", "town1000000000000000000000", "team", "t1000000000000000000000000"), []string{"FailedPrecondition", "sync-public-channels"}},
+		{org, Options{SyncPublicChannels: true}, target("channel", "town1000000000000000000000", "team", "t1000000000000000000000000"), nil},
+		{org, Options{}, target("channel", "oldp0000000000000000000000", "team", "t1000000000000000000000000"), []string{"FailedPrecondition", "the channel is archived"}},
+		{org, Options{}, target("channel", "runbooks000000000000000000", "team", "t3000000000000000000000000"),
+			[]string{"FailedPrecondition", `its team "Old" (t3000000000000000000000000) is archived`}},
 		{org, Options{}, target("group", "gcustom", "", ""), []string{"FailedPrecondition", "cannot sync group gcustom", "license"}},
 		{groups, Options{}, target("group", "gold", "", ""), []string{"FailedPrecondition", "the group is archived"}},
-		{groups, Options{}, target("group", "nope", "", ""), []string{"InvalidArgument", "cannot sync group nope", "has none with this id"}},
+		{groups, Options{}, target("group", "nope0000000000000000000000", "", ""), []string{"InvalidArgument", "cannot sync group nope0000000000000000000000", "has none with this id"}},
 	} {
 		id := tc.target.GetId()
 		t.Run(id.GetResourceType()+"/"+id.GetResource(), func(t *testing.T) {
 			res, err := syncTargeted(t, tc.fake, tc.opts, tc.target)
 			if tc.want == nil {
 				if err != nil || len(res.About(id.GetResourceType(), id.GetResource()).Resources) != 1 {
-					t.Fatalf("targeted sync: %v, want the resource synced", err)
+					t.Fatalf("targeted sync: %v, want the resource synced00000000000000000000", err)
 				}
 				return
 			}

@@ -66,6 +66,9 @@ func (s *userSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 }
 
 func (s *userSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
+	if err := checkID(userResourceType.GetId(), id.GetResource()); err != nil {
+		return nil, err
+	}
 	u, err := s.client.GetUser(ctx, id.GetResource())
 	if err != nil {
 		return nil, err
