@@ -113,7 +113,7 @@ func (s *channelSyncer) Get(ctx context.Context, id *v2.ResourceId, parent *v2.R
 }
 
 func (s *channelSyncer) get(ctx context.Context, id *v2.ResourceId, parent *v2.ResourceId) (*v2.Resource, error) {
-	if err := checkID(channelResourceType.GetId(), id.GetResource()); err != nil {
+	if err := checkTargetID(id); err != nil {
 		return nil, err
 	}
 	ch, err := s.client.GetChannel(ctx, id.GetResource())

@@ -41,6 +41,15 @@ func targetResult(id *v2.ResourceId, r *v2.Resource, err error) (*v2.Resource, a
 	return nil, nil, grpcError(err)
 }
 
+// checkTargetID refuses, before any request, a targeted sync of a user, team
+// or channel whose id is not a Mattermost id (see checkID).
+func checkTargetID(id *v2.ResourceId) error {
+	if err := checkID(id.GetResourceType(), id.GetResource()); err != nil {
+		return notSyncable(codes.InvalidArgument, id, status.Convert(err).Message(), nil)
+	}
+	return nil
+}
+
 // notSyncable is the refusal of a targeted sync of resource id, saying why.
 func notSyncable(code codes.Code, id *v2.ResourceId, why string, cause error) error {
 	return status.Error(code, fmt.Sprintf("cannot sync %s %s: %s%s", id.GetResourceType(), id.GetResource(), why, because(cause)))

@@ -43,7 +43,7 @@ func (s *teamSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 }
 
 func (s *teamSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
-	if err := checkID(teamResourceType.GetId(), id.GetResource()); err != nil {
+	if err := checkTargetID(id); err != nil {
 		return nil, err
 	}
 	t, err := s.client.GetTeam(ctx, id.GetResource())

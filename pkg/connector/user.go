@@ -66,7 +66,7 @@ func (s *userSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 }
 
 func (s *userSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
-	if err := checkID(userResourceType.GetId(), id.GetResource()); err != nil {
+	if err := checkTargetID(id); err != nil {
 		return nil, err
 	}
 	u, err := s.client.GetUser(ctx, id.GetResource())

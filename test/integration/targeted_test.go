@@ -171,7 +171,7 @@ func TestTargetedSyncRefusals(t *testing.T) {
 		{"bid:r:team/" + unknown, 3, []string{"cannot sync team " + unknown, "has none with this id"}},
 		{"bid:r:user/" + unknown, 3, []string{"cannot sync user " + unknown, "has none with this id"}},
 		{"bid:r:team/" + engineering + "/channel/" + unknown, 3, []string{"cannot sync channel " + unknown, "has none with this id"}},
-		{"bid:r:team/nonsense", 3, []string{"cannot sync team nonsense", "refuses the id"}},
+		{"bid:r:team/nonsense", 3, []string{"cannot sync team nonsense", `"nonsense" must be a Mattermost team id`}},
 		{"bid:r:role/system_user", 3, []string{"cannot sync role system_user", "only the system roles"}},
 		{"bid:r:team/" + sales + "/channel/" + channelIDByName(t, engineering, "eng-leads"), 3,
 			[]string{"is a channel of team " + engineering + ", not of team " + sales}},
