@@ -149,7 +149,7 @@ func watchPeakRSS(pid int) func() int64 {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			for _, p := range processTree(pid) {
+			for _, p := range processTreeOf(pid) {
 				peak = max(peak, vmHWM(p))
 			}
 			select {
@@ -161,23 +161,6 @@ func watchPeakRSS(pid int) func() int64 {
 		}
 	}()
 	return func() int64 { close(done); return <-result }
-}
-
-// processTree is pid and its descendants, from /proc/<pid>/task/<tid>/children.
-func processTree(pid int) []int {
-	tree := []int{pid}
-	for i := 0; i < len(tree); i++ {
-		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", tree[i]))
-		for _, task := range tasks {
-			children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", tree[i], task.Name()))
-			for _, f := range strings.Fields(string(children)) {
-				if child, err := strconv.Atoi(f); err == nil {
-					tree = append(tree, child)
-				}
-			}
-		}
-	}
-	return tree
 }
 
 // vmHWM is a process's peak resident memory in bytes, 0 once it is gone.
