@@ -10,7 +10,6 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -116,8 +115,9 @@ func idArg(args *structpb.Struct, name string, rt *v2.ResourceType) (string, err
 	if rid.GetResourceType() != rt.GetId() {
 		return "", refusal(codes.InvalidArgument, "%s must be a %s, not %s %s", name, rt.GetId(), rid.GetResourceType(), quoteID(rid.GetResource()))
 	}
-	if err := checkID(rt.GetId(), rid.GetResource()); err != nil {
-		return "", refusal(codes.InvalidArgument, "argument %s: %s", name, status.Convert(err).Message())
+	if !isMattermostID(rid.GetResource()) {
+		return "", refusal(codes.InvalidArgument, "%s must be a Mattermost %s id (26 lower-case letters and digits), got %s",
+			name, rt.GetId(), quoteID(rid.GetResource()))
 	}
 	return rid.GetResource(), nil
 }

@@ -144,7 +144,7 @@ func TestIDsAreCheckedBeforeAnyRequest(t *testing.T) {
 		}
 		for _, action := range []string{actionDisableUser, actionEnableUser, actionRevokeSessions} {
 			st, rv := invoke(t, p.client, "", action, map[string]any{"user_id": id})
-			wantFailure(t, action+" "+id, st, rv, "argument user_id: "+quoteID(id)+" must be a Mattermost user id")
+			wantFailure(t, action+" "+id, st, rv, "user_id must be a Mattermost user id (26 lower-case letters and digits), got "+quoteID(id))
 		}
 	}
 	// Role names are checked against the roles the connector manages.
@@ -222,6 +222,7 @@ func TestTargetedSyncChecksIDsBeforeAnyRequest(t *testing.T) {
 		{"team", newTeamSyncer(c.client, Options{}).Get},
 		{"channel", newChannelSyncer(c.client, Options{}).Get},
 		{"user", newUserSyncer(c.client, Options{}).Get},
+		{"token", newTokenSyncer(c.client).Get},
 	} {
 		id := v2.ResourceId_builder{ResourceType: get.kind, Resource: "../users/me"}.Build()
 		_, _, err := get.get(context.Background(), id, nil)

@@ -51,14 +51,17 @@ func principalUser(principal *v2.ResourceId, what string) (string, error) {
 	return principal.GetResource(), checkID(userResourceType.GetId(), principal.GetResource())
 }
 
-// mattermostID is the shape of Mattermost's ids of users, teams and channels.
+// mattermostID is the shape of Mattermost's ids (model.NewId): of users,
+// teams, channels, tokens.
 var mattermostID = regexp.MustCompile(`^[a-z0-9]{26}$`)
+
+func isMattermostID(id string) bool { return mattermostID.MatchString(id) }
 
 // checkID refuses, before any request, an id from ConductorOne that is not a
 // Mattermost id: sent as it is, "..", "a/b" or "x?y" would address another
-// endpoint, or another object than the one named.
+// endpoint, or another object than the one named. (Action arguments: idArg.)
 func checkID(kind, id string) error {
-	if !mattermostID.MatchString(id) {
+	if !isMattermostID(id) {
 		return refusal(codes.InvalidArgument, "%s must be a Mattermost %s id (26 lower-case letters and digits)", quoteID(id), kind)
 	}
 	return nil

@@ -127,6 +127,9 @@ func (s *tokenSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.Resource
 }
 
 func (s *tokenSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
+	if err := checkTargetID(id); err != nil {
+		return nil, err
+	}
 	t, owner, err := tokenWithOwner(ctx, s.client, id.GetResource())
 	if err != nil {
 		return nil, err
