@@ -14,7 +14,7 @@
 // of archived teams are left out, as the connector never lists an archived
 // team's channels) and each one's /channels/{id}/members pages; with
 // -last-login the /reports/users pages (page_size=100, keyset paging by
-// username). It prints one JSON object: requests, bytes, item counts and
+// username); and the server's API tokens, GET /users/tokens 200 a page. It prints one JSON object: requests, bytes, item counts and
 // seconds, in all and by listing.
 package main
 
@@ -44,8 +44,9 @@ type Result struct {
 	ReportRows  int     `json:"report_rows"`
 	Channels    int     `json:"private_channels"`
 	ChannelRows int     `json:"channel_memberships"`
+	Tokens      int     `json:"tokens"`
 	Seconds     float64 `json:"seconds"`
-	// PhaseSeconds splits Seconds by listing: users, reports, teams, members, channels.
+	// PhaseSeconds splits Seconds by listing: users, reports, teams, members, channels, tokens.
 	PhaseSeconds map[string]float64 `json:"phase_seconds"`
 }
 
@@ -119,6 +120,10 @@ func (f *fetcher) run(ctx context.Context, lastLogin, includeArchived, privateCh
 		}
 		lap("channels")
 	}
+	if err := eachPage(ctx, f, "/users/tokens", func(tokens []mattermost.AccessToken) { f.res.Tokens += len(tokens) }); err != nil {
+		return err
+	}
+	lap("tokens")
 	return nil
 }
 
