@@ -144,19 +144,34 @@ func TestTokenOnTheCommandLineIsWarnedAbout(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every process of the run, until it ends: the token may be in one argv.
-	// A child between fork and exec still shows its parent's arguments, so
-	// each process's last sighting counts.
+	// A child between fork and exec still shows its parent's arguments
+	// byte for byte; those sightings are not the child's own and are skipped.
 	withToken := map[int]bool{}
+	parentArgv := map[int][]byte{}
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		tree := processTreeOf(cmd.Process.Pid)
 		if tree == nil {
 			break // the run has ended
 		}
+		argvs := map[int][]byte{}
 		for _, pid := range tree {
-			argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			if err == nil && len(argv) > 0 {
-				withToken[pid] = bytes.Contains(argv, []byte(server["MM_ADMIN_TOKEN"]))
+			if argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && len(argv) > 0 {
+				argvs[pid] = argv
 			}
+		}
+		// Each child's parent's argv, from the sample it was first seen in.
+		for _, pid := range tree {
+			for _, child := range childrenOf(pid) {
+				if _, seen := parentArgv[child]; !seen {
+					parentArgv[child] = argvs[pid]
+				}
+			}
+		}
+		for pid, argv := range argvs {
+			if parent, ok := parentArgv[pid]; ok && bytes.Equal(argv, parent) {
+				continue // not exec'd yet
+			}
+			withToken[pid] = bytes.Contains(argv, []byte(server["MM_ADMIN_TOKEN"]))
 		}
 	}
 	if err := cmd.Wait(); err != nil {
@@ -182,17 +197,23 @@ func processTreeOf(pid int) []int {
 	}
 	tree := []int{pid}
 	for i := 0; i < len(tree); i++ {
-		// Each thread lists the children it started.
-		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", tree[i]))
-		for _, task := range tasks {
-			data, _ := os.ReadFile(task)
-			for _, f := range strings.Fields(string(data)) {
-				var child int
-				if _, err := fmt.Sscan(f, &child); err == nil {
-					tree = append(tree, child)
-				}
+		tree = append(tree, childrenOf(tree[i])...)
+	}
+	return tree
+}
+
+// childrenOf lists the children of pid (each of its threads lists the ones it started).
+func childrenOf(pid int) []int {
+	var children []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, task := range tasks {
+		data, _ := os.ReadFile(task)
+		for _, f := range strings.Fields(string(data)) {
+			var child int
+			if _, err := fmt.Sscan(f, &child); err == nil {
+				children = append(children, child)
 			}
 		}
 	}
-	return tree
+	return children
 }
