@@ -380,13 +380,32 @@ func (s *userSyncer) randomPassword(ctx context.Context, opts *v2.LocalCredentia
 	} else {
 		length = max(length, serverMin)
 	}
+	required, err := requiredCharacters(opts.GetConstraints())
+	if err != nil {
+		return "", err
+	}
+	return generatePassword(length, required)
+}
+
+// requiredCharacters lists a character set for each character the password
+// must have: one of each class, and each constraint's min_count of its set.
+// The counts are summed and checked before anything is allocated, since C1's
+// request could ask for billions.
+func requiredCharacters(constraints []*v2.PasswordConstraint) ([]string, error) {
 	required := []string{passwordLower, passwordUpper, passwordDigits, passwordSymbols}
-	for _, c := range opts.GetConstraints() {
+	total := uint64(len(required))
+	for _, c := range constraints {
+		if total += uint64(c.GetMinCount()); total > mattermost.PasswordMaximumLength {
+			return nil, status.Errorf(codes.InvalidArgument, "the password constraints ask for more characters than Mattermost allows in a password (%d)",
+				mattermost.PasswordMaximumLength)
+		}
+	}
+	for _, c := range constraints {
 		for range c.GetMinCount() {
 			required = append(required, c.GetCharSet())
 		}
 	}
-	return generatePassword(length, required)
+	return required, nil
 }
 
 // generatePassword returns length random characters (at most Mattermost's

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -132,6 +133,20 @@ func TestGeneratePasswordMeetsMattermostRules(t *testing.T) {
 	}
 	if _, err := generatePassword(8, slices.Repeat([]string{"x"}, 73)); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("73 required characters: err = %v, want InvalidArgument", err)
+	}
+}
+
+// C1's constraints are counted before anything is allocated: a request for
+// four billion characters is refused at once.
+func TestPasswordConstraintsCheckedBeforeUse(t *testing.T) {
+	huge := v2.PasswordConstraint_builder{CharSet: "x", MinCount: math.MaxUint32}.Build()
+	if _, err := requiredCharacters([]*v2.PasswordConstraint{huge, huge}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("err = %v, want InvalidArgument", err)
+	}
+	digits := v2.PasswordConstraint_builder{CharSet: "0123456789", MinCount: 3}.Build()
+	required, err := requiredCharacters([]*v2.PasswordConstraint{digits})
+	if err != nil || len(required) != 7 || required[6] != "0123456789" {
+		t.Fatalf("required %v, %v: want the 4 classes and 3 digits", required, err)
 	}
 }
 
