@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
 	"github.com/baton-mattermost/baton-mattermost/pkg/mattermost"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"google.golang.org/grpc/codes"
@@ -18,20 +19,20 @@ import (
 // limit), except a context's own deadline.
 func TestGRPCErrorCodes(t *testing.T) {
 	call := mattermost.Call{Method: "GET", Path: "/api/v4/users"}
-	api := func(code int, id mattermost.ErrorID) *mattermost.APIError {
-		return &mattermost.APIError{Call: call, StatusCode: code, ID: id}
+	api := func(code int, id string) *mattermost.APIError {
+		return &mattermost.APIError{Call: call, StatusCode: code, ID: mattermost.ErrorID(id)}
 	}
 	cases := []struct {
 		name string
 		err  error
 		want codes.Code
 	}{
-		{"401", api(401, mattermost.IDSessionExpired), codes.Unauthenticated},
-		{"403", api(403, mattermost.IDPermissions), codes.PermissionDenied},
-		{"404", api(404, mattermost.IDMissingAccount), codes.NotFound},
+		{"401", api(401, mmfake.IDSessionExpired), codes.Unauthenticated},
+		{"403", api(403, mmfake.IDPermissions), codes.PermissionDenied},
+		{"404", api(404, mmfake.IDMissingAccount), codes.NotFound},
 		{"400", api(400, "api.context.invalid_url_param.app_error"), codes.InvalidArgument},
 		{"409", api(409, "x"), codes.AlreadyExists},
-		{"501 licence", api(501, mattermost.IDLicense), codes.Unimplemented},
+		{"501 licence", api(501, mmfake.IDLicenseRequired), codes.Unimplemented},
 		{"5xx retried out", &mattermost.TransientError{Call: call, Attempts: 6, Err: api(503, "")}, codes.Aborted},
 		{"write not repeated", &mattermost.TransientError{Call: call, Attempts: 1, MayHaveApplied: true, Err: errors.New("reset")}, codes.Aborted},
 		{"list changing", &mattermost.ListError{Call: call, Reason: "changed"}, codes.Aborted},
@@ -42,7 +43,7 @@ func TestGRPCErrorCodes(t *testing.T) {
 		{"dns", &mattermost.NetworkError{Call: call, Err: errors.New("no such host")}, codes.FailedPrecondition},
 		{"endless body", &mattermost.ResponseTooLargeError{Call: call, Limit: mattermost.MaxBodyBytes}, codes.FailedPrecondition},
 		{"bad id", fmt.Errorf("x: %w", mattermost.ErrBadPathSegment), codes.InvalidArgument},
-		{"wrapped", fmt.Errorf("reading user: %w", api(404, mattermost.IDMissingAccount)), codes.NotFound},
+		{"wrapped", fmt.Errorf("reading user: %w", api(404, mmfake.IDMissingAccount)), codes.NotFound},
 		{"refusal keeps its code", refusal(codes.FailedPrecondition, "no"), codes.FailedPrecondition},
 		{"cancelled", fmt.Errorf("%s: %w", call, context.Canceled), codes.Canceled},
 		{"other", errors.New("boom"), codes.Unknown},

@@ -100,10 +100,10 @@ func TestErrorBodyIsDecoded(t *testing.T) {
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("want *mattermost.APIError, got %T %v", err, err)
 	}
-	if apiErr.StatusCode != 403 || apiErr.ID != mattermost.IDPermissions || apiErr.RequestID != "fakerequestid" {
+	if apiErr.StatusCode != 403 || apiErr.ID != mmfake.IDPermissions || apiErr.RequestID != "fakerequestid" {
 		t.Errorf("decoded %+v", apiErr)
 	}
-	if !mattermost.HasID(err, mattermost.IDMissingAccount, mattermost.IDPermissions) {
+	if !mattermost.HasID(err, mmfake.IDMissingAccount, mmfake.IDPermissions) {
 		t.Error("HasID false")
 	}
 	for _, want := range []string{"GET /api/v4/teams?page=0&per_page=200", "HTTP 403", "appropriate permissions", "fakerequestid"} {

@@ -8,13 +8,7 @@ type ErrorID string
 // Error ids, by the area they come from (Mattermost server source:
 // server/channels/app and server/channels/api4).
 const (
-	// Sessions and permissions.
-	IDSessionExpired ErrorID = "api.context.session_expired.app_error"
-	IDPermissions    ErrorID = "api.context.permissions.app_error"
-	IDLicense        ErrorID = "api.license_error"
-
 	// Users: lookup, creation and activation.
-	IDMissingAccount    ErrorID = "app.user.missing_account.const"
 	IDEmailExists       ErrorID = "app.user.save.email_exists.app_error"
 	IDUsernameExists    ErrorID = "app.user.save.username_exists.app_error"
 	IDSaveUser          ErrorID = "app.user.save.app_error" // HTTP 500; also a taken SSO id (auth_data)

@@ -3,10 +3,14 @@ package mattermost_test
 import (
 	"context"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"maps"
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/baton-mattermost/baton-mattermost/internal/mmfake"
@@ -350,6 +354,7 @@ func TestWireErrorIDs(t *testing.T) {
 	setRoles := func(userID string, roles ...string) func() error {
 		return func() error { return c.UpdateUserRoles(ctx, userID, roles) }
 	}
+	covered := map[mattermost.ErrorID]bool{}
 	for _, tc := range []struct {
 		clientID mattermost.ErrorID
 		provoke  func() error
@@ -368,11 +373,11 @@ func TestWireErrorIDs(t *testing.T) {
 		{mattermost.IDChannelRolesGuest, roles(c.UpdateChannelMemberSchemeRoles, "priv", "gus", true)},
 		{mattermost.IDEmailExists, createUser("admin@example.com", "fresh")},
 		{mattermost.IDUsernameExists, createUser("fresh@example.com", "alice")},
-		{mattermost.IDMissingAccount, func() error { _, err := c.GetUser(ctx, "nobody"); return err }},
 		{mattermost.IDManagedByLDAP, func() error { return c.SetUserActive(ctx, "lena", false) }},
 		{mattermost.IDLastAdmin, setRoles("admin", "system_user")},
 		{mattermost.IDRoleNeedsLicense, setRoles("alice", "system_user", "system_user_manager")},
 	} {
+		covered[tc.clientID] = true
 		err := tc.provoke()
 		if !mattermost.HasID(err, tc.clientID) {
 			t.Errorf("client id %q: the fake (Mattermost) answered %v", tc.clientID, err)
@@ -392,13 +397,11 @@ func TestWireErrorIDs(t *testing.T) {
 		mattermost.IDActivateSeatLimit:      mmfake.IDLicenseUserLimit,
 		mattermost.IDCreateUserLimit:        mmfake.IDCreateUserLimit,
 		mattermost.IDCreateLicenseSeat:      mmfake.IDCreateLicenseUserLimit,
-		mattermost.IDSessionExpired:         mmfake.IDSessionExpired,
-		mattermost.IDPermissions:            mmfake.IDPermissions,
-		mattermost.IDLicense:                mmfake.IDLicenseRequired,
 		mattermost.IDLDAPGroupsLicense:      mmfake.IDLDAPGroupsLicense,
 		mattermost.IDCustomGroupsLicense:    mmfake.IDCustomGroupsLicense,
 		mattermost.IDCustomGroupsDisabled:   mmfake.IDCustomGroupsDisabled,
 	} {
+		covered[clientID] = true
 		fake.Intercept = func(w http.ResponseWriter, _ *http.Request) bool {
 			mmfake.WriteError(w, http.StatusBadRequest, serverID, "answered by the test")
 			return true
@@ -407,4 +410,39 @@ func TestWireErrorIDs(t *testing.T) {
 			t.Errorf("client id %q: the fake (Mattermost) answered %v", clientID, err)
 		}
 	}
+
+	// Every id the client declares is checked above.
+	for _, id := range declaredErrorIDs(t) {
+		if !covered[id] {
+			t.Errorf("ids.go declares %q, which TestWireErrorIDs does not check: add it", id)
+		}
+	}
+}
+
+// declaredErrorIDs reads the ErrorID constants of ids.go.
+func declaredErrorIDs(t *testing.T) []mattermost.ErrorID {
+	t.Helper()
+	file, err := parser.ParseFile(token.NewFileSet(), "ids.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []mattermost.ErrorID
+	ast.Inspect(file, func(n ast.Node) bool {
+		if spec, ok := n.(*ast.ValueSpec); ok {
+			for _, v := range spec.Values {
+				if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					unquoted, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ids = append(ids, mattermost.ErrorID(unquoted))
+				}
+			}
+		}
+		return true
+	})
+	if len(ids) < 20 {
+		t.Fatalf("read %d ids from ids.go: the parse is wrong", len(ids))
+	}
+	return ids
 }
