@@ -94,7 +94,7 @@ func (c *Client) SearchPrivateChannels(ctx context.Context, cur Cursor) (Page[Ch
 		total = body.TotalCount
 		return body.Channels, nil
 	}
-	p, err := walkWindows(ctx, cur, channelID, read, func() error { return c.listChanging(http.MethodPost, ep, nil) })
+	p, err := walkWindows(ctx, cur, channelID, read, c.listFailure(http.MethodPost, ep, nil))
 	p.Total = total
 	return p, err
 }

@@ -45,14 +45,23 @@ const minWindow = PerPage / 2
 // fast cannot be read consistently for now.
 const maxWalkRestarts = 5
 
-// listChanging ends a walk whose restarts are spent. The error is final, not
-// one to retry after a pause: a list that changed this much under five walks
-// in a row will not hold still for a sixth, and a caller that retried
-// without limit would never end.
-func (c *Client) listChanging(method string, ep endpoint, query url.Values) error {
-	call, _ := c.request(method, ep, query)
-	return &ListError{Call: call, Reason: fmt.Sprintf("the list changed too much while it was being read (%d restarts from "+
-		"its start); try again when fewer changes are being made", maxWalkRestarts)}
+// Reasons a walk ends with a ListError. The error is final, not one to retry
+// after a pause: a list that changed this much under five walks in a row will
+// not hold still for a sixth, a server that ignores the page parameter will
+// not start honouring it, and a caller that retried without limit would never end.
+var (
+	walkChanging = fmt.Sprintf("the list changed too much while it was being read (%d restarts from its start); "+
+		"try again when fewer changes are being made", maxWalkRestarts)
+	walkRepeated = "a window starts with the same item as the window before it: the server (or a caching proxy in " +
+		"front of it) ignores the page parameter, so the list would never end"
+)
+
+// listFailure is the ListError that ends a walk of ep, for reason.
+func (c *Client) listFailure(method string, ep endpoint, query url.Values) func(reason string) error {
+	return func(reason string) error {
+		call, _ := c.request(method, ep, query)
+		return &ListError{Call: call, Reason: reason}
+	}
 }
 
 // walkWindow returns the page and per_page of the next window: the one that
@@ -81,23 +90,28 @@ func walkOrdered[T any](ctx context.Context, c *Client, ep endpoint, query url.V
 		err := c.getPage(ctx, ep, query, page, perPage, &items)
 		return items, err
 	}
-	return walkWindows(ctx, cur, id, read, func() error { return c.listChanging(http.MethodGet, ep, query) })
+	return walkWindows(ctx, cur, id, read, c.listFailure(http.MethodGet, ep, query))
 }
 
 // walkWindows is walkOrdered over any way of reading a window: read returns
-// the items [page*perPage, (page+1)*perPage) of the listing, and changing is
-// the error that ends a walk whose restarts are spent.
+// the items [page*perPage, (page+1)*perPage) of the listing, and fail makes
+// the error that ends the walk for a reason.
 func walkWindows[T any](ctx context.Context, cur Cursor, id func(*T) string,
-	read func(ctx context.Context, page, perPage int) ([]T, error), changing func() error) (Page[T], error) {
+	read func(ctx context.Context, page, perPage int) ([]T, error), fail func(reason string) error) (Page[T], error) {
 	offset := cur.Offset
 	// At least one item of overlap, so that stepping back always moves the window.
 	back := max(len(cur.Anchors), 1)
-	for {
+	for firstWindow := true; ; firstWindow = false {
 		page, perPage := walkWindow(offset, back)
 		start := page * perPage
 		items, err := read(ctx, page, perPage)
 		if err != nil {
 			return Page[T]{}, err
+		}
+		// A call's first window starts ~200 items after the previous call's:
+		// the same first item means the server answered the same page again.
+		if firstWindow && start > 0 && len(items) > 0 && cur.Seen != "" && id(&items[0]) == cur.Seen {
+			return Page[T]{}, fail(walkRepeated)
 		}
 		last := -1 // index of the last anchor in this window
 		for i := range items {
@@ -117,7 +131,7 @@ func walkWindows[T any](ctx context.Context, cur Cursor, id func(*T) string,
 			// Back at the head without meeting an anchor (they all left, or
 			// many items were inserted before them): start over from here.
 			if restarts++; restarts > maxWalkRestarts {
-				return Page[T]{}, changing()
+				return Page[T]{}, fail(walkChanging)
 			}
 		}
 		// Either an anchor was found, or the window starts at the head of
@@ -131,7 +145,7 @@ func walkWindows[T any](ctx context.Context, cur Cursor, id func(*T) string,
 		if len(items) < perPage {
 			return Page[T]{Items: fresh}, nil
 		}
-		next := &Cursor{Offset: start + len(items), Restarts: restarts}
+		next := &Cursor{Offset: start + len(items), Restarts: restarts, Seen: id(&items[0])}
 		for i := max(len(items)-walkOverlap, 0); i < len(items); i++ {
 			next.Anchors = append(next.Anchors, id(&items[i]))
 		}

@@ -365,3 +365,40 @@ func TestSearchPrivateChannelsWalksEveryChannelOnce(t *testing.T) {
 		}
 	}
 }
+
+// A server that ignores the page parameter of a walked list (the same
+// window whatever is asked) ends the walk at its second call with a
+// ListError, instead of handing out no new item forever.
+func TestWalkOfARepeatedPageEnds(t *testing.T) {
+	fake := channelFake(t, 450)
+	requests := 0
+	fake.Intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/api/v4/users" || r.URL.Query().Get("in_channel") != "c1" {
+			return false
+		}
+		requests++
+		q := r.URL.Query()
+		q.Set("page", "0")
+		r.URL.RawQuery = q.Encode()
+		return false // served as page 0, whatever was asked
+	}
+	c := newClient(t, fake)
+	cur := mattermost.Cursor{}
+	for calls := 0; ; calls++ {
+		if calls > 10 {
+			t.Fatal("the walk does not end")
+		}
+		page, err := c.ListChannelUsers(context.Background(), "c1", cur)
+		if err != nil {
+			listErr := errorAs[*mattermost.ListError](t, err)
+			if !strings.Contains(listErr.Reason, "ignores the page parameter") || requests != 2 {
+				t.Fatalf("after %d requests: %v", requests, err)
+			}
+			return
+		}
+		if page.Next == nil {
+			t.Fatalf("the walk ended normally on a server that repeats its first page")
+		}
+		cur = *page.Next
+	}
+}
