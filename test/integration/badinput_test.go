@@ -39,7 +39,7 @@ func runBadInput(t *testing.T, tc badInputCase) {
 	if tc.secret != "" && (strings.Contains(r.Stderr, tc.secret) || strings.Contains(r.Stdout, tc.secret)) {
 		t.Errorf("the output shows the secret %q", tc.secret)
 	}
-	t.Logf("exit %d: %s", r.ExitCode, lastLine(r.Stderr))
+	t.Logf("exit %d: %s", r.ExitCode, finalError(r.Stderr))
 }
 
 func TestBadURLsAndTokensAreExplained(t *testing.T) {

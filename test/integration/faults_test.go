@@ -164,7 +164,7 @@ func TestPersistentFaultsEndTheRun(t *testing.T) {
 			assertCleanFailure(t, run, tc.wantExit, tc.wantText...)
 			assertNotComplete(t, path)
 			st := p.Stats()
-			t.Logf("exit %d; %v; error: %s", run.ExitCode, st, lastLine(run.Stderr))
+			t.Logf("exit %d; %v; error: %s", run.ExitCode, st, finalError(run.Stderr))
 			if st.TotalFaults() == 0 {
 				t.Error("no fault was injected")
 			}

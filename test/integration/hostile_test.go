@@ -120,7 +120,7 @@ func TestEndlessUserListEndsTheRun(t *testing.T) {
 			if n := pages.Load(); n > tc.maxPages {
 				t.Errorf("%d user pages asked, want at most %d", n, tc.maxPages)
 			}
-			t.Logf("exit %d after %d user pages; error: %s", run.ExitCode, pages.Load(), lastLine(run.Stderr))
+			t.Logf("exit %d after %d user pages; error: %s", run.ExitCode, pages.Load(), finalError(run.Stderr))
 		})
 	}
 }
@@ -165,7 +165,7 @@ func TestEndlessBodyEndsWithBoundedMemory(t *testing.T) {
 		t.Errorf("peak resident memory of the run's processes: %d MiB, want well under 200", run.PeakRSS/mib)
 	}
 	t.Logf("streamed %d MiB before the client stopped; peak RSS %d MiB; error: %s",
-		streamed.Load()/mib, run.PeakRSS/mib, lastLine(run.Stderr))
+		streamed.Load()/mib, run.PeakRSS/mib, finalError(run.Stderr))
 }
 
 // nonLoopbackIPv4 is an address of this machine that is not loopback, or "".
@@ -282,7 +282,7 @@ func TestDotDotIDsAreRefusedBeforeAnyRequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runBounded(t, 2*time.Minute, env, tc.args...)
 			assertCleanFailure(t, r, 3, `".." must be a Mattermost user id (26 lower-case letters and digits)`)
-			t.Logf("exit %d: %s", r.ExitCode, lastLine(r.Stderr))
+			t.Logf("exit %d: %s", r.ExitCode, finalError(r.Stderr))
 		})
 	}
 	noDotDot(before)
@@ -293,7 +293,7 @@ func TestDotDotIDsAreRefusedBeforeAnyRequest(t *testing.T) {
 	r := runBounded(t, 2*time.Minute, env, "-f", path)
 	assertCleanFailure(t, r, 3, `".." is not a valid id for a request path`)
 	assertNotComplete(t, path)
-	t.Logf("sync with a team \"..\": exit %d: %s", r.ExitCode, lastLine(r.Stderr))
+	t.Logf("sync with a team \"..\": exit %d: %s", r.ExitCode, finalError(r.Stderr))
 	noDotDot(before)
 	if member, _ := membership(t, "team", team, user); !member {
 		t.Error("the refused runs changed the team's membership")

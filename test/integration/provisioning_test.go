@@ -292,12 +292,7 @@ func refusedRun(t *testing.T, fragments []string, args ...string) {
 			t.Errorf("%v: stderr lacks %q:\n%s", args, f, tail(r.Stderr, 2000))
 		}
 	}
-	t.Logf("refused: %s", lastLine(r.Stderr))
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
+	t.Logf("refused: %s", finalError(r.Stderr))
 }
 
 func grantArgs(c1z, ent, user string, extra ...string) []string {

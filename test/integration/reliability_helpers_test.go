@@ -102,17 +102,24 @@ func assertCleanFailure(t *testing.T, r Run, wantExit int, wantText ...string) {
 	assertNoStackTrace(t, r)
 }
 
-// finalError is what exit.LogExit prints at the end of stderr: the run's
-// error, in plain text after the JSON log lines. It can span several lines:
-// when a sync worker fails, the SDK cancels the others and joins their errors
-// (the failure first, then "context canceled" from the siblings).
+// finalError is what exit.LogExit prints at the end of a failed run: the
+// run's error, in plain text among the JSON log lines. It can span several
+// lines: when a sync worker fails, the SDK cancels the others and joins their
+// errors (the failure first, then "context canceled" from the siblings). JSON
+// lines may still follow it: the connector-service child shares stderr and
+// logs its own shutdown ("error closing connector wrapper") when it likes.
 func finalError(stderr string) string {
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	i := len(lines) - 1
-	for i > 0 && !strings.HasPrefix(lines[i-1], "{") {
-		i--
+	isLog := func(line string) bool { return strings.HasPrefix(line, "{") }
+	end := len(lines)
+	for end > 0 && isLog(lines[end-1]) {
+		end--
 	}
-	return strings.Join(lines[i:], "\n")
+	start := end
+	for start > 0 && !isLog(lines[start-1]) {
+		start--
+	}
+	return strings.Join(lines[start:end], "\n")
 }
 
 func assertNoStackTrace(t *testing.T, r Run) {

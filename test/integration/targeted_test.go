@@ -197,7 +197,7 @@ func TestTargetedSyncRefusals(t *testing.T) {
 			}
 			assertNoStackTrace(t, r)
 			assertNotComplete(t, path)
-			t.Logf("exit %d: %s", r.ExitCode, lastLine(r.Stderr))
+			t.Logf("exit %d: %s", r.ExitCode, finalError(r.Stderr))
 		})
 	}
 	// The archived team is synced when archived teams are.
