@@ -228,3 +228,73 @@ func TestRateLimiterWaitEndsWithTheContext(t *testing.T) {
 		t.Errorf("waited %v for a rate slot after the context ended", d)
 	}
 }
+
+// endlessList answers every page/per_page request with a full window of an
+// ordered list that never ends: the items [page*per_page, (page+1)*per_page).
+func endlessList(requests *atomic.Int32) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		var page, perPage int
+		_, _ = fmt.Sscan(r.URL.Query().Get("page"), &page)
+		_, _ = fmt.Sscan(r.URL.Query().Get("per_page"), &perPage)
+		items := make([]map[string]any, perPage)
+		for i := range items {
+			id := fmt.Sprintf("m%025d", page*perPage+i)
+			items[i] = map[string]any{"id": id, "user_id": id, "username": id}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(items)
+	}
+}
+
+func TestListsWithoutACountEndPastMaxListItems(t *testing.T) {
+	ctx := context.Background()
+	last := mattermost.MaxListItems/mattermost.PerPage - 1 // the page holding item MaxListItems
+
+	t.Run("pages", func(t *testing.T) {
+		var requests atomic.Int32
+		c := hostileClient(t, endlessList(&requests))
+		page, err := c.ListTeamMembers(ctx, "team00000000000000000000000", mattermost.Cursor{Page: last})
+		if err != nil || page.Next == nil {
+			t.Fatalf("the page ending at MaxListItems: %v, next %v; want a full page and a next cursor", err, page.Next)
+		}
+		_, err = c.ListTeamMembers(ctx, "team00000000000000000000000", *page.Next)
+		var listErr *mattermost.ListError
+		if !errors.As(err, &listErr) || !strings.Contains(err.Error(), "more than any Mattermost server holds") {
+			t.Fatalf("the page past MaxListItems: got %v, want a ListError", err)
+		}
+		if n := requests.Load(); n != 2 {
+			t.Errorf("%d requests, want 2", n)
+		}
+	})
+	t.Run("ordered walk", func(t *testing.T) {
+		var requests atomic.Int32
+		c := hostileClient(t, endlessList(&requests))
+		offset := mattermost.MaxListItems - 100
+		cur := mattermost.Cursor{Offset: offset, Anchors: []string{fmt.Sprintf("m%025d", offset-1)}}
+		_, err := c.ListChannelUsers(ctx, "chan00000000000000000000000", cur)
+		var listErr *mattermost.ListError
+		if !errors.As(err, &listErr) || !strings.Contains(err.Error(), "more than any Mattermost server holds") {
+			t.Fatalf("a window past MaxListItems: got %v, want a ListError", err)
+		}
+		if n := requests.Load(); n != 1 {
+			t.Errorf("%d requests, want 1", n)
+		}
+	})
+	t.Run("a count's bound carries through a walk", func(t *testing.T) {
+		var requests atomic.Int32
+		c := hostileClient(t, endlessList(&requests))
+		cur := mattermost.Cursor{Max: 500}
+		var err error
+		for range 10 {
+			var page mattermost.Page[mattermost.User]
+			if page, err = c.ListChannelUsers(ctx, "chan00000000000000000000000", cur); err != nil || page.Next == nil {
+				break
+			}
+			cur = *page.Next
+		}
+		if !strings.Contains(fmt.Sprint(err), "past 500 items") {
+			t.Fatalf("got %v, want a ListError past the cursor's Max", err)
+		}
+	})
+}

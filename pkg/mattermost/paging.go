@@ -10,6 +10,12 @@ import (
 // PerPage is the page size of every page/per_page listing: the server's maximum.
 const PerPage = 200
 
+// MaxListItems bounds every listing whose Cursor has no Max of its own (a
+// team's members, the tokens, the groups: lists the server gives no count
+// of): far more than any Mattermost server holds in one list, so only a
+// server that makes up pages without end ever meets it.
+const MaxListItems = 10_000_000
+
 // Cursor is where a listing continues; the zero Cursor is its start. Every
 // listing of the client takes one and returns the next one in Page.Next (nil
 // at the end), so a caller pages every list the same way, and may keep a
@@ -22,8 +28,9 @@ type Cursor struct {
 	// (or a caching proxy) that answers the same page whatever page is asked.
 	Seen string `json:"s,omitempty"`
 	// Max, when set, is the most items the listing can plausibly hold (from
-	// a count the server gave, with room for growth): a server that keeps
-	// answering full pages past it ends the listing with a *ListError.
+	// a count the server gave, with room for growth); MaxListItems when not:
+	// a server that keeps answering full pages past it ends the listing with
+	// a *ListError.
 	Max int `json:"m,omitempty"`
 	// Offset, Anchors and Restarts are an ordered walk's position (walk.go).
 	Offset   int      `json:"o,omitempty"`
@@ -83,12 +90,24 @@ func checkPage[T any](call func() Call, cur Cursor, got []T, id func(*T) string)
 			Reason: "page " + strconv.Itoa(cur.Page) + " starts with the same item as the page before it: the server (or a caching " +
 				"proxy in front of it) ignores the page parameter, so the list would never end"}
 	}
-	if read := cur.Page*PerPage + len(got); cur.Max > 0 && read > cur.Max {
-		return &ListError{Call: call(),
-			Reason: fmt.Sprintf("the list goes on past %d items, far more than the server counts (with room for additions "+
-				"during the sync): the server (or a proxy in front of it) keeps answering full pages, so the list would never end", cur.Max)}
+	if reason := pastPlausibleEnd(cur, cur.Page*PerPage+len(got)); reason != "" {
+		return &ListError{Call: call(), Reason: reason}
 	}
 	return nil
+}
+
+// pastPlausibleEnd is why a listing that has read `read` items at cur cannot
+// be real ("" when it can): more than cur.Max, or than MaxListItems.
+func pastPlausibleEnd(cur Cursor, read int) string {
+	switch {
+	case cur.Max > 0 && read > cur.Max:
+		return fmt.Sprintf("the list goes on past %d items, far more than the server counts (with room for additions "+
+			"during the sync): the server (or a proxy in front of it) keeps answering full pages, so the list would never end", cur.Max)
+	case read > MaxListItems:
+		return fmt.Sprintf("the list goes on past %d items, more than any Mattermost server holds: the server (or a proxy "+
+			"in front of it) keeps answering full pages, so the list would never end", MaxListItems)
+	}
+	return ""
 }
 
 // getPage fetches the items [page*perPage, (page+1)*perPage) of a listing

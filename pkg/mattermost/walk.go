@@ -145,7 +145,10 @@ func walkWindows[T any](ctx context.Context, cur Cursor, id func(*T) string,
 		if len(items) < perPage {
 			return Page[T]{Items: fresh}, nil
 		}
-		next := &Cursor{Offset: start + len(items), Restarts: restarts, Seen: id(&items[0])}
+		if reason := pastPlausibleEnd(cur, start+len(items)); reason != "" {
+			return Page[T]{}, fail(reason)
+		}
+		next := &Cursor{Offset: start + len(items), Restarts: restarts, Seen: id(&items[0]), Max: cur.Max}
 		for i := max(len(items)-walkOverlap, 0); i < len(items); i++ {
 			next.Anchors = append(next.Anchors, id(&items[i]))
 		}
