@@ -233,13 +233,13 @@ func TestGroupConstrainedChannelGrantsItsGroups(t *testing.T) {
 	fake.AddChannel(mmfake.Channel{ID: "plain000000000000000000000", TeamID: "t2000000000000000000000000", Type: "P", Name: "plain", DisplayName: "Plain"})
 	fake.AddChannelMember("gch00000000000000000000000", "carol000000000000000000000", false, false)
 	fake.AddChannelMember("plain000000000000000000000", "carol000000000000000000000", false, false)
-	fake.ChannelGroups["gch00000000000000000000000"] = []mmfake.GroupLink{{GroupID: "gsales", SchemeAdmin: true}}
+	fake.ChannelGroups["gch00000000000000000000000"] = []mmfake.GroupLink{{GroupID: "gsales00000000000000000000", SchemeAdmin: true}}
 	res, err := synctest.Sync(t, newTestConnector(t, fake, Options{SkipLastLogin: true}))
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	got := res.GrantIDs()
-	for _, id := range []string{"channel:gch00000000000000000000000:member:group:gsales", "channel:gch00000000000000000000000:admin:group:gsales",
+	for _, id := range []string{"channel:gch00000000000000000000000:member:group:gsales00000000000000000000", "channel:gch00000000000000000000000:admin:group:gsales00000000000000000000",
 		"channel:gch00000000000000000000000:member:user:carol000000000000000000000", "channel:gch00000000000000000000000:member:user:bob00000000000000000000000",
 		"channel:gch00000000000000000000000:admin:user:bob00000000000000000000000"} {
 		if !got[id] {

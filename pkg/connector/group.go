@@ -72,6 +72,9 @@ func (s *groupSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.Resource
 }
 
 func (s *groupSyncer) get(ctx context.Context, id *v2.ResourceId) (*v2.Resource, error) {
+	if err := checkTargetID(id); err != nil {
+		return nil, err
+	}
 	g, err := s.client.GetGroup(ctx, id.GetResource())
 	switch {
 	case groupsUnavailable(err):

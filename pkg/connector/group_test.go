@@ -40,16 +40,16 @@ func seedGroups(fake *mmfake.Server) {
 	fake.AddTeamMember("t1000000000000000000000000", "bob00000000000000000000000", true, false)
 	fake.AddTeamMember("t2000000000000000000000000", "carol000000000000000000000", false, false)
 	fake.Groups = []mmfake.Group{
-		{ID: "gcustom", Name: "oncall", DisplayName: "On call", Source: "custom", AllowReference: true},
-		{ID: "gldap", Name: "eng-ldap", DisplayName: "Engineers", Source: "ldap", RemoteID: "cn=eng"},
-		{ID: "gsales", Name: "sales-ldap", DisplayName: "Sales people", Source: "ldap", RemoteID: "cn=sales"},
-		{ID: "gold", Name: "old", DisplayName: "Archived", Source: "custom", DeleteAt: 1},
+		{ID: "gcustom0000000000000000000", Name: "oncall", DisplayName: "On call", Source: "custom", AllowReference: true},
+		{ID: "gldap000000000000000000000", Name: "eng-ldap", DisplayName: "Engineers", Source: "ldap", RemoteID: "cn=eng"},
+		{ID: "gsales00000000000000000000", Name: "sales-ldap", DisplayName: "Sales people", Source: "ldap", RemoteID: "cn=sales"},
+		{ID: "gold0000000000000000000000", Name: "old", DisplayName: "Archived", Source: "custom", DeleteAt: 1},
 	}
-	fake.GroupMembers["gcustom"] = []string{"carol000000000000000000000", "dave"}
-	fake.GroupMembers["gldap"] = []string{"alice000000000000000000000", "bob00000000000000000000000"}
-	fake.GroupMembers["gsales"] = []string{"carol000000000000000000000", "bob00000000000000000000000"}
-	fake.TeamGroups["t1000000000000000000000000"] = []mmfake.GroupLink{{GroupID: "gldap", SchemeAdmin: true}}
-	fake.TeamGroups["t2000000000000000000000000"] = []mmfake.GroupLink{{GroupID: "gsales"}}
+	fake.GroupMembers["gcustom0000000000000000000"] = []string{"carol000000000000000000000", "dave"}
+	fake.GroupMembers["gldap000000000000000000000"] = []string{"alice000000000000000000000", "bob00000000000000000000000"}
+	fake.GroupMembers["gsales00000000000000000000"] = []string{"carol000000000000000000000", "bob00000000000000000000000"}
+	fake.TeamGroups["t1000000000000000000000000"] = []mmfake.GroupLink{{GroupID: "gldap000000000000000000000", SchemeAdmin: true}}
+	fake.TeamGroups["t2000000000000000000000000"] = []mmfake.GroupLink{{GroupID: "gsales00000000000000000000"}}
 }
 
 func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
@@ -60,10 +60,10 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 		t.Fatalf("sync: %v", err)
 	}
 	groups := res.ResourcesOfType("group")
-	if fmt.Sprint(keys(groups)) != "[gcustom gldap gsales]" {
+	if fmt.Sprint(keys(groups)) != "[gcustom0000000000000000000 gldap000000000000000000000 gsales00000000000000000000]" {
 		t.Fatalf("groups: %v, want the live ones", keys(groups))
 	}
-	gt, err := resource.GetGroupTrait(groups["gldap"])
+	gt, err := resource.GetGroupTrait(groups["gldap000000000000000000000"])
 	if err != nil || gt.GetGroupSourceType() != string(resource.GroupSourceTypeDirectorySynced) {
 		t.Errorf("LDAP group trait: %v %v", gt, err)
 	}
@@ -71,10 +71,10 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 	got := res.GrantIDs()
 	for _, id := range []string{
 		// memberships (dave is deactivated: not a member per the server)
-		"group:gcustom:member:user:carol000000000000000000000", "group:gldap:member:user:alice000000000000000000000", "group:gldap:member:user:bob00000000000000000000000",
-		"group:gsales:member:user:carol000000000000000000000", "group:gsales:member:user:bob00000000000000000000000",
+		"group:gcustom0000000000000000000:member:user:carol000000000000000000000", "group:gldap000000000000000000000:member:user:alice000000000000000000000", "group:gldap000000000000000000000:member:user:bob00000000000000000000000",
+		"group:gsales00000000000000000000:member:user:carol000000000000000000000", "group:gsales00000000000000000000:member:user:bob00000000000000000000000",
 		// the constrained team's link, and what the SDK expanded from it
-		"team:t1000000000000000000000000:member:group:gldap", "team:t1000000000000000000000000:admin:group:gldap",
+		"team:t1000000000000000000000000:member:group:gldap000000000000000000000", "team:t1000000000000000000000000:admin:group:gldap000000000000000000000",
 		"team:t1000000000000000000000000:member:user:alice000000000000000000000", "team:t1000000000000000000000000:member:user:bob00000000000000000000000",
 		"team:t1000000000000000000000000:admin:user:alice000000000000000000000", "team:t1000000000000000000000000:admin:user:bob00000000000000000000000",
 	} {
@@ -82,7 +82,7 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 			t.Errorf("grant %s missing", id)
 		}
 	}
-	for _, id := range []string{"group:gcustom:member:user:dave", "team:t2000000000000000000000000:member:group:gsales", "team:t2000000000000000000000000:member:user:bob00000000000000000000000"} {
+	for _, id := range []string{"group:gcustom0000000000000000000:member:user:dave", "team:t2000000000000000000000000:member:group:gsales00000000000000000000", "team:t2000000000000000000000000:member:user:bob00000000000000000000000"} {
 		if got[id] {
 			t.Errorf("unexpected grant %s (unconstrained links claim nothing)", id)
 		}
@@ -91,13 +91,13 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 		annos := annotations.Annotations(g.GetAnnotations())
 		immutable := annos.Contains(&v2.GrantImmutable{})
 		id := g.GetId()
-		wantImmutable := strings.HasPrefix(id, "group:gldap:") || strings.HasPrefix(id, "group:gsales:") || strings.HasSuffix(id, ":group:gldap")
+		wantImmutable := strings.HasPrefix(id, "group:gldap000000000000000000000:") || strings.HasPrefix(id, "group:gsales00000000000000000000:") || strings.HasSuffix(id, ":group:gldap000000000000000000000")
 		if immutable != wantImmutable {
 			t.Errorf("grant %s immutable = %v, want %v", id, immutable, wantImmutable)
 		}
-		if strings.HasSuffix(id, ":group:gldap") {
+		if strings.HasSuffix(id, ":group:gldap000000000000000000000") {
 			exp := &v2.GrantExpandable{}
-			if ok, _ := annos.Pick(exp); !ok || fmt.Sprint(exp.GetEntitlementIds()) != "[group:gldap:member]" {
+			if ok, _ := annos.Pick(exp); !ok || fmt.Sprint(exp.GetEntitlementIds()) != "[group:gldap000000000000000000000:member]" {
 				t.Errorf("grant %s expandable = %v", id, exp)
 			}
 		}
@@ -105,8 +105,8 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 	// The expanded team grants say where they come from.
 	for _, g := range res.Grants {
 		if g.GetId() == "team:t1000000000000000000000000:admin:user:bob00000000000000000000000" {
-			if _, ok := g.GetSources().GetSources()["group:gldap:member"]; !ok {
-				t.Errorf("expanded grant %s: sources %v lack group:gldap:member", g.GetId(), g.GetSources())
+			if _, ok := g.GetSources().GetSources()["group:gldap000000000000000000000:member"]; !ok {
+				t.Errorf("expanded grant %s: sources %v lack group:gldap000000000000000000000:member", g.GetId(), g.GetSources())
 			}
 		}
 	}
@@ -173,7 +173,7 @@ func TestSyncResourceTypesSkipsGroupLinks(t *testing.T) {
 			t.Errorf("%s requested %d times for types %v", r, n, types)
 		}
 	}
-	if !res.GrantIDs()["team:t1000000000000000000000000:member:user:alice000000000000000000000"] || res.GrantIDs()["team:t1000000000000000000000000:member:group:gldap"] {
+	if !res.GrantIDs()["team:t1000000000000000000000000:member:user:alice000000000000000000000"] || res.GrantIDs()["team:t1000000000000000000000000:member:group:gldap000000000000000000000"] {
 		t.Errorf("team grants: %v", keys(res.GrantIDs()))
 	}
 }

@@ -42,7 +42,7 @@ func targetResult(id *v2.ResourceId, r *v2.Resource, err error) (*v2.Resource, a
 }
 
 // checkTargetID refuses, before any request, a targeted sync of a user, team,
-// channel or token whose id is not a Mattermost id (see checkID).
+// channel, group or token whose id is not a Mattermost id (see checkID).
 func checkTargetID(id *v2.ResourceId) error {
 	if err := checkID(id.GetResourceType(), id.GetResource()); err != nil {
 		return notSyncable(codes.InvalidArgument, id, status.Convert(err).Message(), nil)

@@ -45,8 +45,8 @@ func TestTargetedSyncStoresWhatAFullSyncDoes(t *testing.T) {
 		{org, target("user", "robot000000000000000000000", "", "")},
 		{org, target("role", "system_admin", "", "")},
 		{org, target("role", "system_guest", "", "")},
-		{groups, target("group", "gcustom", "", "")},
-		{groups, target("group", "gldap", "", "")},
+		{groups, target("group", "gcustom0000000000000000000", "", "")},
+		{groups, target("group", "gldap000000000000000000000", "", "")},
 		{groups, target("team", "t1000000000000000000000000", "", "")}, // group-constrained: its grants to the linked group
 	} {
 		id := tc.target.GetId()
@@ -106,9 +106,10 @@ func TestTargetedSyncRefusals(t *testing.T) {
 		{org, Options{}, target("channel", "oldp0000000000000000000000", "team", "t1000000000000000000000000"), []string{"FailedPrecondition", "the channel is archived"}},
 		{org, Options{}, target("channel", "runbooks000000000000000000", "team", "t3000000000000000000000000"),
 			[]string{"FailedPrecondition", `its team "Old" (t3000000000000000000000000) is archived`}},
-		{org, Options{}, target("group", "gcustom", "", ""), []string{"FailedPrecondition", "cannot sync group gcustom", "license"}},
-		{groups, Options{}, target("group", "gold", "", ""), []string{"FailedPrecondition", "the group is archived"}},
+		{org, Options{}, target("group", "gcustom0000000000000000000", "", ""), []string{"FailedPrecondition", "cannot sync group gcustom0000000000000000000", "license"}},
+		{groups, Options{}, target("group", "gold0000000000000000000000", "", ""), []string{"FailedPrecondition", "the group is archived"}},
 		{groups, Options{}, target("group", "nope0000000000000000000000", "", ""), []string{"InvalidArgument", "cannot sync group nope0000000000000000000000", "has none with this id"}},
+		{groups, Options{}, target("group", "..", "", ""), []string{"InvalidArgument", "cannot sync group ..", "must be a Mattermost group id"}},
 	} {
 		id := tc.target.GetId()
 		t.Run(id.GetResourceType()+"/"+id.GetResource(), func(t *testing.T) {
