@@ -71,7 +71,9 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 	got := res.GrantIDs()
 	for _, id := range []string{
 		// memberships (dave is deactivated: not a member per the server)
-		"group:gcustom0000000000000000000:member:user:carol000000000000000000000", "group:gldap000000000000000000000:member:user:alice000000000000000000000", "group:gldap000000000000000000000:member:user:bob00000000000000000000000",
+		"group:gcustom0000000000000000000:member:user:carol000000000000000000000",
+		"group:gldap000000000000000000000:member:user:alice000000000000000000000",
+		"group:gldap000000000000000000000:member:user:bob00000000000000000000000",
 		"group:gsales00000000000000000000:member:user:carol000000000000000000000", "group:gsales00000000000000000000:member:user:bob00000000000000000000000",
 		// the constrained team's link, and what the SDK expanded from it
 		"team:t1000000000000000000000000:member:group:gldap000000000000000000000", "team:t1000000000000000000000000:admin:group:gldap000000000000000000000",
@@ -82,7 +84,11 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 			t.Errorf("grant %s missing", id)
 		}
 	}
-	for _, id := range []string{"group:gcustom0000000000000000000:member:user:dave", "team:t2000000000000000000000000:member:group:gsales00000000000000000000", "team:t2000000000000000000000000:member:user:bob00000000000000000000000"} {
+	for _, id := range []string{
+		"group:gcustom0000000000000000000:member:user:dave",
+		"team:t2000000000000000000000000:member:group:gsales00000000000000000000",
+		"team:t2000000000000000000000000:member:user:bob00000000000000000000000",
+	} {
 		if got[id] {
 			t.Errorf("unexpected grant %s (unconstrained links claim nothing)", id)
 		}
@@ -91,7 +97,8 @@ func TestSyncGroupsAndGroupConstrainedTeams(t *testing.T) {
 		annos := annotations.Annotations(g.GetAnnotations())
 		immutable := annos.Contains(&v2.GrantImmutable{})
 		id := g.GetId()
-		wantImmutable := strings.HasPrefix(id, "group:gldap000000000000000000000:") || strings.HasPrefix(id, "group:gsales00000000000000000000:") || strings.HasSuffix(id, ":group:gldap000000000000000000000")
+		wantImmutable := strings.HasPrefix(id, "group:gldap000000000000000000000:") ||
+			strings.HasPrefix(id, "group:gsales00000000000000000000:") || strings.HasSuffix(id, ":group:gldap000000000000000000000")
 		if immutable != wantImmutable {
 			t.Errorf("grant %s immutable = %v, want %v", id, immutable, wantImmutable)
 		}
